@@ -1,0 +1,89 @@
+import { execFile } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+
+// Proves the lint step's dependency rules fail when broken: a scratch tree that breaks each rule
+// once is cruised with the repository's own config and the same CLI `pnpm lint` runs.
+const repoRoot = join(import.meta.dirname, "..");
+const scratch = mkdtempSync(join(tmpdir(), "dep-rules-"));
+
+function write(path: string, text: string): void {
+  mkdirSync(dirname(join(scratch, path)), { recursive: true });
+  writeFileSync(join(scratch, path), text);
+}
+
+async function cruise(): Promise<{ exitCode: number; output: string }> {
+  const bin = join(repoRoot, "node_modules", ".bin", "depcruise");
+  try {
+    const { stdout } = await promisify(execFile)(bin, ["packages", "--config", ".dependency-cruiser.cjs"], {
+      cwd: scratch,
+    });
+    return { exitCode: 0, output: stdout };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { exitCode: failed.code, output: failed.stdout + failed.stderr };
+  }
+}
+
+describe("dependency rules (pnpm lint:deps)", () => {
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it("pass on a tree that respects them", async () => {
+    cpSync(join(repoRoot, ".dependency-cruiser.cjs"), join(scratch, ".dependency-cruiser.cjs"));
+    cpSync(join(repoRoot, "tsconfig.base.json"), join(scratch, "tsconfig.base.json"));
+    write("packages/domain/src/key.ts", "export const key = 1;\n");
+    write("packages/domain/src/index.ts", 'export { key } from "./key.ts";\n');
+    write(
+      "packages/adapters/src/index.ts",
+      'import { key } from "../../domain/src/index.ts";\nexport const a = key;\n',
+    );
+    write(
+      "packages/lambda/src/index.ts",
+      'import { a } from "../../adapters/src/index.ts";\nexport const l = a;\n',
+    );
+    write(
+      "packages/devrunner/src/index.ts",
+      'import { a } from "../../adapters/src/index.ts";\nexport const d = a;\n',
+    );
+    const result = await cruise();
+    expect(result.output).toContain("no dependency violations");
+    expect(result.exitCode).toBe(0);
+  });
+
+  it("fail, naming each rule, when the tree breaks them", async () => {
+    write(
+      "packages/domain/src/io.ts",
+      'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n',
+    );
+    write(
+      "packages/domain/src/sql.ts",
+      'import { a } from "../../adapters/src/index.ts";\nexport const s = a;\n',
+    );
+    write(
+      "packages/adapters/src/root.ts",
+      'import { l } from "../../lambda/src/index.ts";\nexport const x = l;\n',
+    );
+    write(
+      "packages/lambda/src/dev.ts",
+      'import { d } from "../../devrunner/src/index.ts";\nexport const y = d;\n',
+    );
+    write(
+      "packages/devrunner/src/fn.ts",
+      'import { l } from "../../lambda/src/index.ts";\nexport const z = l;\n',
+    );
+    const result = await cruise();
+    expect(result.exitCode).not.toBe(0);
+    for (const rule of [
+      "domain-is-pure",
+      "domain-has-no-builtins",
+      "adapters-not-to-roots",
+      "lambda-not-to-devrunner",
+      "devrunner-not-to-lambda",
+    ]) {
+      expect(result.output).toContain(rule);
+    }
+  });
+});

@@ -1,0 +1,67 @@
+// The dependency direction of the architecture, checked on every `pnpm lint`. No exemptions:
+// an exemption is how such rules rot. `.ci/check-dependency-rules.sh` proves each rule fails when broken.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "domain-is-pure",
+      comment:
+        "packages/domain imports nothing outside itself: no npm packages, no node: modules, no other package.",
+      severity: "error",
+      from: { path: "^packages/domain/", pathNot: "\\.test\\.ts$" },
+      to: { pathNot: "^packages/domain/" },
+    },
+    {
+      name: "domain-has-no-builtins",
+      comment: "packages/domain does no I/O: node: modules (and bare builtins) are forbidden.",
+      severity: "error",
+      from: { path: "^packages/domain/", pathNot: "\\.test\\.ts$" },
+      to: { dependencyTypes: ["core"] },
+    },
+    {
+      name: "adapters-not-to-roots",
+      comment: "Adapters implement ports; they never reach into a composition root.",
+      severity: "error",
+      from: { path: "^packages/adapters/" },
+      to: { path: "^packages/(lambda|devrunner)/" },
+    },
+    {
+      name: "lambda-not-to-devrunner",
+      severity: "error",
+      from: { path: "^packages/lambda/" },
+      to: { path: "^packages/devrunner/" },
+    },
+    {
+      name: "devrunner-not-to-lambda",
+      comment: "The devrunner runs the built Lambda bundle as a black box; it never imports its source.",
+      severity: "error",
+      from: { path: "^packages/devrunner/" },
+      to: { path: "^packages/lambda/" },
+    },
+    {
+      name: "no-unresolvable",
+      severity: "error",
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
+      name: "no-circular",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "(^|/)(dist|node_modules)/" },
+    tsPreCompilationDeps: true,
+    combinedDependencies: true,
+    preserveSymlinks: false,
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default", "types"],
+      extensions: [".ts", ".js", ".json"],
+    },
+    tsConfig: { fileName: "tsconfig.base.json" },
+  },
+};
