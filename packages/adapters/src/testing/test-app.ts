@@ -1,0 +1,44 @@
+import {
+  createEntityService,
+  type EntityEvent,
+  type EntityService,
+  type ProcessResult,
+} from "@entity/domain";
+import { ManualClock } from "../memory/clocks.ts";
+import { InMemoryEntityStore, type InMemoryEntityStoreOptions } from "../memory/in-memory-entity-store.ts";
+import { InMemoryEventPublisher } from "../memory/in-memory-event-publisher.ts";
+
+export interface TestApp extends EntityService {
+  /** Processes one key (a fresh message id unless given), then relays the outbox, as the Lambda does. */
+  process(key: string, messageId?: string): Promise<ProcessResult>;
+  /** Events the relay has published so far, in order. */
+  publishedEvents(): readonly EntityEvent[];
+  readonly store: InMemoryEntityStore;
+  readonly publisher: InMemoryEventPublisher;
+  readonly clock: ManualClock;
+}
+
+/**
+ * The tests' composition root: the domain's use cases wired to in-memory adapters, with handles to
+ * inspect what was stored and published and to inject faults.
+ */
+export function createTestApp(options: { now?: Date; store?: InMemoryEntityStoreOptions } = {}): TestApp {
+  const store = new InMemoryEntityStore(options.store);
+  const publisher = new InMemoryEventPublisher();
+  const clock = new ManualClock(options.now);
+  const service = createEntityService({ repository: store, outbox: store, publisher, clock });
+  let messages = 0;
+  return {
+    ...service,
+    async process(key, messageId) {
+      messages += 1;
+      const result = await service.processEntity(key, { messageId: messageId ?? `test-message-${messages}` });
+      await service.relayOutbox();
+      return result;
+    },
+    publishedEvents: () => publisher.published,
+    store,
+    publisher,
+    clock,
+  };
+}

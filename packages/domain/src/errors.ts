@@ -1,0 +1,48 @@
+/**
+ * Errors the ports raise. Expected failures (an invalid key) are values, not errors; these are for what
+ * goes wrong around the domain. `retryable` is what the Lambda needs: retry through SQS, or give up.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  abstract readonly retryable: boolean;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** May succeed later: a database or queue that is down, a timeout, a throttle. */
+export class TransientPortError extends DomainError {
+  readonly code: string;
+  readonly retryable = true;
+
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options);
+    this.code = options?.code ?? "PORT_TRANSIENT";
+  }
+}
+
+/** Will never succeed as it is: a value the database refuses, a message too large to send. */
+export class PermanentPortError extends DomainError {
+  readonly code: string;
+  readonly retryable = false;
+
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options);
+    this.code = options?.code ?? "PORT_PERMANENT";
+  }
+}
+
+/** Something the domain did not expect, e.g. a bug in an adapter; treated as retryable so nothing is lost. */
+export class UnexpectedPortError extends DomainError {
+  readonly code = "PORT_UNEXPECTED";
+  readonly retryable = true;
+}
+
+/** Wraps anything thrown by a port so callers always get a DomainError with a code. */
+export function asPortError(error: unknown): DomainError {
+  if (error instanceof DomainError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new UnexpectedPortError(message, { cause: error });
+}
