@@ -26,4 +26,9 @@ export default tseslint.config(
       "@typescript-eslint/switch-exhaustiveness-check": "error",
     },
   },
+  {
+    // Migrations take Kysely<any> by design: they are frozen and must not depend on today's table types.
+    files: ["packages/adapters/src/postgres/migrat*.ts", "packages/adapters/src/postgres/migrations/**/*.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
 );

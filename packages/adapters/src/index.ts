@@ -5,3 +5,21 @@ export {
   type InMemoryWrite,
 } from "./memory/in-memory-entity-store.ts";
 export { InMemoryEventPublisher } from "./memory/in-memory-event-publisher.ts";
+export { AdapterError, ConfigError, SchemaNotCurrentError } from "./errors.ts";
+export {
+  describeDatabaseTarget,
+  namesDatabase,
+  parseDatabaseSettings,
+  type DatabaseConnectionSettings,
+  type DatabaseSslMode,
+} from "./postgres/connection-config.ts";
+export { createPgliteDatabase, createPostgresDatabase, pgPoolConfig } from "./postgres/database.ts";
+export { KyselyEntityStore } from "./postgres/kysely-entity-store.ts";
+export {
+  assertSchemaCurrent,
+  migrateToLatest,
+  migrationStatus,
+  type MigrationStatus,
+} from "./postgres/migrate.ts";
+export { migrations } from "./postgres/migrations/index.ts";
+export type { EntityDatabase } from "./postgres/schema.ts";

@@ -1,0 +1,147 @@
+import { ConfigError } from "../errors.ts";
+
+export type DatabaseSslMode = "disable" | "require" | "verify-full";
+
+/** Where and how to connect to Postgres. Parsed once from the environment, frozen. */
+export interface DatabaseConnectionSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  /** Undefined when the password comes from elsewhere (e.g. a Secrets Manager secret). */
+  readonly password: string | undefined;
+  readonly ssl: DatabaseSslMode;
+  /** Path to a CA bundle (e.g. RDS's global bundle); without it the system's CAs are trusted. */
+  readonly sslCaPath: string | undefined;
+  /** The name the server certificate must carry when `host` is a tunnel's local end. */
+  readonly sslHost: string | undefined;
+  readonly poolMax: number;
+  readonly connectTimeoutMillis: number;
+  /** Which variables described the target: `DATABASE_URL` or `DB_HOST`. */
+  readonly source: "DATABASE_URL" | "DB_HOST";
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const SSL_MODES: readonly DatabaseSslMode[] = ["disable", "require", "verify-full"];
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+
+/** True when the environment names a Postgres database (`DATABASE_URL` or `DB_HOST`). */
+export function namesDatabase(env: Env): boolean {
+  return Boolean(env.DATABASE_URL?.trim() || env.DB_HOST?.trim());
+}
+
+/**
+ * Reads `DATABASE_URL` or `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USER`, `DB_PASSWORD`, plus `DB_SSL`
+ * (`disable` | `require` | `verify-full`; default `disable` for a local host without `DB_SSL_HOST`,
+ * `verify-full` otherwise), `DB_SSL_CA`, `DB_SSL_HOST`, `DB_POOL_MAX`, `DB_CONNECT_TIMEOUT_MS`.
+ * Errors name the variable and never contain the password.
+ */
+export function parseDatabaseSettings(
+  env: Env,
+  defaults: { poolMax?: number; passwordOptional?: boolean } = {},
+): DatabaseConnectionSettings {
+  const url = env.DATABASE_URL?.trim();
+  let fromTarget: Pick<
+    DatabaseConnectionSettings,
+    "host" | "port" | "database" | "user" | "password" | "source"
+  >;
+  let urlSslMode: string | undefined;
+  if (url) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(
+        "DATABASE_URL",
+        "is not a URL (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE)",
+      );
+    }
+    if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+      throw new ConfigError(
+        "DATABASE_URL",
+        `scheme must be postgres:// or postgresql://, not ${parsed.protocol}//`,
+      );
+    }
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+    if (!parsed.hostname) throw new ConfigError("DATABASE_URL", "has no host");
+    if (!database) throw new ConfigError("DATABASE_URL", "has no database name (the path after the host)");
+    if (!parsed.username) throw new ConfigError("DATABASE_URL", "has no user");
+    fromTarget = {
+      host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: parsed.port ? parsePort("DATABASE_URL", parsed.port) : 5432,
+      database,
+      user: decodeURIComponent(parsed.username),
+      password: parsed.password ? decodeURIComponent(parsed.password) : env.DB_PASSWORD || undefined,
+      source: "DATABASE_URL",
+    };
+    urlSslMode = parsed.searchParams.get("sslmode") ?? undefined;
+  } else {
+    const host = required(env, "DB_HOST");
+    fromTarget = {
+      host,
+      port: env.DB_PORT?.trim() ? parsePort("DB_PORT", env.DB_PORT.trim()) : 5432,
+      database: required(env, "DB_NAME"),
+      user: required(env, "DB_USER"),
+      password: env.DB_PASSWORD || undefined,
+      source: "DB_HOST",
+    };
+  }
+  if (fromTarget.password === undefined && !defaults.passwordOptional) {
+    throw new ConfigError("DB_PASSWORD", "is not set (nor is a password given in DATABASE_URL)");
+  }
+
+  const sslHost = env.DB_SSL_HOST?.trim() || undefined;
+  const sslVariable = env.DB_SSL?.trim() ? "DB_SSL" : "DATABASE_URL";
+  const sslText = env.DB_SSL?.trim() || urlSslMode;
+  const defaultSsl: DatabaseSslMode =
+    LOCAL_HOSTS.has(fromTarget.host) && !sslHost ? "disable" : "verify-full";
+  const ssl = sslText === undefined ? defaultSsl : (sslText as DatabaseSslMode);
+  if (!SSL_MODES.includes(ssl)) {
+    throw new ConfigError(
+      sslVariable,
+      `${sslVariable === "DB_SSL" ? "" : "sslmode "}must be one of ${SSL_MODES.join(", ")}, not '${sslText}'`,
+    );
+  }
+  if (sslHost && ssl !== "verify-full") {
+    throw new ConfigError("DB_SSL_HOST", `only applies with DB_SSL=verify-full (DB_SSL is ${ssl})`);
+  }
+  return Object.freeze({
+    ...fromTarget,
+    ssl,
+    sslCaPath: env.DB_SSL_CA?.trim() || undefined,
+    sslHost,
+    poolMax: positiveInteger(env, "DB_POOL_MAX", defaults.poolMax ?? 1),
+    connectTimeoutMillis: positiveInteger(env, "DB_CONNECT_TIMEOUT_MS", 5000),
+  });
+}
+
+/** The target for people to read: never the password. */
+export function describeDatabaseTarget(settings: DatabaseConnectionSettings): string {
+  const ssl =
+    settings.ssl === "verify-full" && settings.sslHost ? `verify-full as ${settings.sslHost}` : settings.ssl;
+  return `postgres ${settings.user}@${settings.host}:${settings.port}/${settings.database} (ssl ${ssl})`;
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(name, "is not set");
+  return value;
+}
+
+function parsePort(variable: string, text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    throw new ConfigError(variable, `port must be a whole number from 1 to 65535, not '${text}'`);
+  }
+  return port;
+}
+
+function positiveInteger(env: Env, name: string, fallback: number): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1)
+    throw new ConfigError(name, `must be a positive whole number, not '${text}'`);
+  return value;
+}

@@ -1,0 +1,34 @@
+/** The tables as Kysely sees them (snake_case, as stored). */
+export interface EntityTable {
+  name: string;
+  latest_key: string;
+  latest_observed_at: Date;
+  first_seen_at: Date;
+  updated_at: Date;
+  observation_count: number;
+}
+
+export interface ObservationTable {
+  key: string;
+  name: string;
+  observed_at: Date;
+  message_id: string;
+  received_at: Date;
+  outcome: "created" | "updated" | "stale";
+}
+
+export interface OutboxTable {
+  sequence: string;
+  event_id: string;
+  event_type: string;
+  entity_name: string;
+  payload: unknown;
+  created_at: Date;
+  published_at: Date | null;
+}
+
+export interface EntityDatabase {
+  entity: EntityTable;
+  observation: ObservationTable;
+  outbox: OutboxTable;
+}
