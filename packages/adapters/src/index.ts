@@ -23,3 +23,10 @@ export {
 } from "./postgres/migrate.ts";
 export { migrations } from "./postgres/migrations/index.ts";
 export type { EntityDatabase } from "./postgres/schema.ts";
+export {
+  SQS_MAX_BATCH_ENTRIES,
+  SQS_MAX_MESSAGE_BYTES,
+  SqsEventPublisher,
+  lazySqsClient,
+  type SqsEventPublisherOptions,
+} from "./sqs/sqs-event-publisher.ts";
