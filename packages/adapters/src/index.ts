@@ -24,9 +24,10 @@ export {
 export { migrations } from "./postgres/migrations/index.ts";
 export type { EntityDatabase } from "./postgres/schema.ts";
 export {
-  SQS_MAX_BATCH_ENTRIES,
-  SQS_MAX_MESSAGE_BYTES,
   SqsEventPublisher,
   lazySqsClient,
   type SqsEventPublisherOptions,
 } from "./sqs/sqs-event-publisher.ts";
+export { SqsDeadLetterQueue } from "./sqs/sqs-dead-letter-queue.ts";
+export { SQS_MAX_BATCH_ENTRIES, SQS_MAX_MESSAGE_BYTES } from "./sqs/send-batches.ts";
+export { InMemoryDeadLetterQueue } from "./memory/in-memory-dead-letter-queue.ts";

@@ -40,6 +40,18 @@ export class UnexpectedPortError extends DomainError {
   readonly retryable = true;
 }
 
+/** The caller's time ran out before this item was taken up; nothing was written for it. */
+export class DeadlineReachedError extends DomainError {
+  readonly code = "DEADLINE_REACHED";
+  readonly retryable = true;
+}
+
+/** An earlier item of the same ordered group failed, so this one was not taken up (order is kept). */
+export class GroupBlockedError extends DomainError {
+  readonly code = "GROUP_BLOCKED";
+  readonly retryable = true;
+}
+
 /** Wraps anything thrown by a port so callers always get a DomainError with a code. */
 export function asPortError(error: unknown): DomainError {
   if (error instanceof DomainError) return error;

@@ -9,7 +9,9 @@ export {
   type InvalidEntityKeyCode,
 } from "./entity-key.ts";
 export {
+  DeadlineReachedError,
   DomainError,
+  GroupBlockedError,
   PermanentPortError,
   TransientPortError,
   UnexpectedPortError,
@@ -18,6 +20,8 @@ export {
 export { entityEvent, eventIdForKey, type EntityEvent, type EntityEventType } from "./events.ts";
 export type {
   Clock,
+  DeadLetter,
+  DeadLetterQueue,
   EntityRepository,
   EntityState,
   EntityUnitOfWork,
@@ -35,6 +39,7 @@ export {
   type AcceptedOutcome,
   type EntityService,
   type EntityServiceDependencies,
+  type ProcessOptions,
   type ProcessRequest,
   type ProcessResult,
   type RelayResult,

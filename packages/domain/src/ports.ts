@@ -96,3 +96,20 @@ export interface EventPublisher {
 export interface Clock {
   now(): Date;
 }
+
+/** A message that can never succeed, set aside with the reason (e.g. an SQS dead-letter queue). */
+export interface DeadLetter {
+  /** The id of the message being set aside. */
+  readonly messageId: string;
+  /** The message body exactly as received, so a redrive sends the same message again. */
+  readonly body: string;
+  readonly reasonCode: string;
+  readonly reason: string;
+  /** For ordered (FIFO) queues: the message group it came from. */
+  readonly group?: string;
+}
+
+export interface DeadLetterQueue {
+  /** Returns the message ids that could not be set aside; the caller must not acknowledge those. */
+  send(letters: readonly DeadLetter[]): Promise<{ readonly failed: readonly string[] }>;
+}

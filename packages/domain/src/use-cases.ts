@@ -1,5 +1,5 @@
 import { parseEntityKey, type EntityKey, type InvalidEntityKey } from "./entity-key.ts";
-import { asPortError, type DomainError } from "./errors.ts";
+import { DeadlineReachedError, GroupBlockedError, asPortError, type DomainError } from "./errors.ts";
 import { entityEvent, type EntityEvent } from "./events.ts";
 import type {
   Clock,
@@ -17,6 +17,18 @@ export interface ProcessRequest {
   readonly key: string;
   /** The id of the message that carried the key (SQS messageId), kept with the observation. */
   readonly messageId: string;
+  /**
+   * An ordered group (an SQS FIFO message group): once an item of a group fails, later items of that
+   * group are not taken up, so a retry replays them in their order.
+   */
+  readonly group?: string;
+}
+
+export interface ProcessOptions {
+  /** Items per unit of work; the stop check runs between units. Default: all in one. */
+  readonly chunkSize?: number;
+  /** Asked before each unit of work; true fails the rest (retryable) without touching them. */
+  readonly shouldStop?: () => boolean;
 }
 
 export type AcceptedOutcome = "created" | "updated" | "stale" | "duplicate";
@@ -60,8 +72,8 @@ export interface EntityServiceDependencies {
 
 export interface EntityService {
   processEntity(key: string, context: { messageId: string }): Promise<ProcessResult>;
-  /** One result per request, in order. One item's failure never fails the others. */
-  processEntities(requests: readonly ProcessRequest[]): Promise<ProcessResult[]>;
+  /** One result per request, in order. One item's failure never fails the others (but see `group`). */
+  processEntities(requests: readonly ProcessRequest[], options?: ProcessOptions): Promise<ProcessResult[]>;
   /** Publishes pending outbox events; what fails stays pending for the next run. */
   relayOutbox(options?: { batchSize?: number; maxRounds?: number }): Promise<RelayResult>;
   getEntity(name: string, options?: { recentObservations?: number }): Promise<EntityView | undefined>;
@@ -71,53 +83,78 @@ interface ParsedRequest {
   readonly index: number;
   readonly messageId: string;
   readonly key: EntityKey;
+  readonly group: string | undefined;
 }
 
 export function createEntityService(deps: EntityServiceDependencies): EntityService {
   const { repository, outbox, publisher, clock } = deps;
 
-  async function processEntities(requests: readonly ProcessRequest[]): Promise<ProcessResult[]> {
+  async function processEntities(
+    requests: readonly ProcessRequest[],
+    options: ProcessOptions = {},
+  ): Promise<ProcessResult[]> {
     const results = new Array<ProcessResult>(requests.length);
     const parsed: ParsedRequest[] = [];
     requests.forEach((request, index) => {
       const result = parseEntityKey(request.key);
-      if (result.ok) parsed.push({ index, messageId: request.messageId, key: result.key });
-      else
+      if (result.ok) {
+        parsed.push({ index, messageId: request.messageId, key: result.key, group: request.group });
+      } else {
         results[index] = {
           outcome: "invalid",
           messageId: request.messageId,
           input: request.key,
           reason: result.error,
         };
+      }
     });
-    if (parsed.length > 0) await processIsolating(parsed, results);
+    const blockedGroups = new Set<string>();
+    const fail = (items: readonly ParsedRequest[], error: DomainError): void => {
+      for (const item of items) {
+        results[item.index] = { outcome: "failed", messageId: item.messageId, key: item.key, error };
+        if (item.group !== undefined) blockedGroups.add(item.group);
+      }
+    };
+    const chunkSize = Math.max(1, options.chunkSize ?? parsed.length);
+    for (let start = 0; start < parsed.length; start += chunkSize) {
+      if (options.shouldStop?.()) {
+        fail(parsed.slice(start), new DeadlineReachedError("stopped before this item: the time ran out"));
+        break;
+      }
+      await processIsolating(parsed.slice(start, start + chunkSize), fail, blockedGroups, results);
+    }
     return results;
   }
 
   /**
-   * The whole batch in one unit of work (a few round trips). A permanent failure is bisected until it is
+   * The whole group in one unit of work (a few round trips). A permanent failure is bisected until it is
    * pinned on one request, so a poison record fails alone; a transient one fails the group for a retry.
+   * Items of an ordered group that already failed are not taken up.
    */
-  async function processIsolating(group: readonly ParsedRequest[], results: ProcessResult[]): Promise<void> {
+  async function processIsolating(
+    candidates: readonly ParsedRequest[],
+    fail: (items: readonly ParsedRequest[], error: DomainError) => void,
+    blockedGroups: ReadonlySet<string>,
+    results: ProcessResult[],
+  ): Promise<void> {
+    const blocked = candidates.filter((item) => item.group !== undefined && blockedGroups.has(item.group));
+    if (blocked.length > 0) {
+      fail(blocked, new GroupBlockedError("not taken up: an earlier message of its group failed"));
+    }
+    const group = candidates.filter((item) => !blocked.includes(item));
+    if (group.length === 0) return;
     try {
       const outcomes = await repository.unitOfWork((unit) => applyBatch(unit, group, clock.now()));
       for (const outcome of outcomes) results[outcome.index] = outcome.result;
     } catch (thrown) {
       const error = asPortError(thrown);
       if (error.retryable || group.length === 1) {
-        for (const request of group) {
-          results[request.index] = {
-            outcome: "failed",
-            messageId: request.messageId,
-            key: request.key,
-            error,
-          };
-        }
+        fail(group, error);
         return;
       }
       const middle = Math.ceil(group.length / 2);
-      await processIsolating(group.slice(0, middle), results);
-      await processIsolating(group.slice(middle), results);
+      await processIsolating(group.slice(0, middle), fail, blockedGroups, results);
+      await processIsolating(group.slice(middle), fail, blockedGroups, results);
     }
   }
 

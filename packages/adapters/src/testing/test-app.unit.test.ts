@@ -89,3 +89,63 @@ describe("batch isolation", () => {
     });
   });
 });
+
+describe("ordered groups and stopping early", () => {
+  it("does not take up later items of a group after one fails; other groups go on", async () => {
+    const poison = "G_20220102T000000";
+    const app = createTestApp({
+      store: {
+        beforeWrite: (write) => {
+          if (write.kind === "addObservations" && write.observations.some((o) => o.key === poison)) {
+            throw new PermanentPortError("refused");
+          }
+        },
+      },
+    });
+    const requests = [
+      { key: "G_20220101T000000", messageId: "g1", group: "G" },
+      { key: "H_20220101T000000", messageId: "h1", group: "H" },
+      { key: poison, messageId: "g2", group: "G" },
+      { key: "H_20220102T000000", messageId: "h2", group: "H" },
+      { key: "G_20220103T000000", messageId: "g3", group: "G" },
+    ];
+    const results = await app.processEntities(requests);
+    expect(results.map((result) => result.outcome)).toEqual([
+      "created",
+      "created",
+      "failed",
+      "updated",
+      "failed",
+    ]);
+    expect(results[4]?.outcome === "failed" && results[4].error.code).toBe("GROUP_BLOCKED");
+    expect((await app.getEntity("G"))?.state).toMatchObject({
+      latestKey: "G_20220101T000000",
+      observationCount: 1,
+    });
+  });
+
+  it("stops between chunks when told to, failing the rest as retryable and writing nothing for them", async () => {
+    const app = createTestApp();
+    let checks = 0;
+    const requests = Array.from({ length: 5 }, (_, i) => ({
+      key: `STOP_${i}_20220101T000000`,
+      messageId: `${i}`,
+    }));
+    const results = await app.processEntities(requests, {
+      chunkSize: 2,
+      shouldStop: () => (checks += 1) > 1,
+    });
+    expect(results.map((result) => result.outcome)).toEqual([
+      "created",
+      "created",
+      "failed",
+      "failed",
+      "failed",
+    ]);
+    expect(results[2]?.outcome === "failed" && results[2].error).toMatchObject({
+      code: "DEADLINE_REACHED",
+      retryable: true,
+    });
+    expect(app.store.snapshot().entities).toHaveLength(2);
+  });
+});
