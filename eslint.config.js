@@ -4,7 +4,15 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["**/dist/**", "**/node_modules/**", "**/*.js", "**/*.cjs", "bench/results/**", ".devrunner/**"],
+    ignores: [
+      "**/dist/**",
+      "**/node_modules/**",
+      "**/*.js",
+      "**/*.cjs",
+      "**/*.mjs",
+      "bench/results/**",
+      ".devrunner/**",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -12,7 +20,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ["vitest.config.ts", ".ci/*.ts"],
+          allowDefaultProject: ["vitest.config.ts", ".ci/*.ts", "packages/*/scripts/*.ts"],
         },
         tsconfigRootDir: import.meta.dirname,
       },

@@ -25,8 +25,5 @@ if [ ! -x "$pnpm_dir/node_modules/.bin/pnpm" ]; then
   npm install --silent --no-save --prefix "$pnpm_dir" "pnpm@$PNPM_VERSION" >/dev/null
 fi
 export PATH="$pnpm_dir/node_modules/.bin:$PATH"
-# pnpm must not try corepack or a self-managed download of another version.
-export COREPACK_ENABLE_STRICT=0
-export npm_config_manage_package_manager_versions=false
 
 echo "toolchain: node $(node --version), pnpm $(pnpm --version)"

@@ -13,7 +13,7 @@ export {
   type DatabaseConnectionSettings,
   type DatabaseSslMode,
 } from "./postgres/connection-config.ts";
-export { createPgliteDatabase, createPostgresDatabase, pgPoolConfig } from "./postgres/database.ts";
+export { createPostgresDatabase, pgPoolConfig, type DatabaseCredentials } from "./postgres/database.ts";
 export { KyselyEntityStore } from "./postgres/kysely-entity-store.ts";
 export {
   assertSchemaCurrent,
@@ -31,3 +31,4 @@ export {
 export { SqsDeadLetterQueue } from "./sqs/sqs-dead-letter-queue.ts";
 export { SQS_MAX_BATCH_ENTRIES, SQS_MAX_MESSAGE_BYTES } from "./sqs/send-batches.ts";
 export { InMemoryDeadLetterQueue } from "./memory/in-memory-dead-letter-queue.ts";
+export { databaseSecretCredentials, lazySecretsManagerClient } from "./aws/database-secret.ts";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
-import { Kysely, PGliteDialect, PostgresDialect, type LogEvent } from "kysely";
+import { Kysely, PostgresDialect, type LogEvent } from "kysely";
 import pg from "pg";
 import { ConfigError } from "../errors.ts";
 import type { DatabaseConnectionSettings } from "./connection-config.ts";
@@ -43,34 +43,32 @@ function tlsOptions(settings: DatabaseConnectionSettings): pg.PoolConfig["ssl"] 
   };
 }
 
+export interface DatabaseCredentials {
+  readonly user?: string;
+  readonly password: string;
+}
+
+/**
+ * Kysely on a pg pool. The pool is made on first use (no I/O before), with credentials from
+ * `credentials` when given (e.g. a Secrets Manager secret), else from the settings.
+ */
 export function createPostgresDatabase(
   settings: DatabaseConnectionSettings,
-  options: { password?: string; log?: (sqlText: string) => void } = {},
+  options: { credentials?: () => Promise<DatabaseCredentials>; log?: (sqlText: string) => void } = {},
 ): Kysely<EntityDatabase> {
-  const pool = new pg.Pool(pgPoolConfig(settings, options.password));
+  const { credentials } = options;
+  const pool = async (): Promise<pg.Pool> => {
+    if (!credentials) return new pg.Pool(pgPoolConfig(settings));
+    const { user, password } = await credentials();
+    return new pg.Pool({ ...pgPoolConfig(settings, password), ...(user ? { user } : {}) });
+  };
   return new Kysely<EntityDatabase>({
     dialect: new PostgresDialect({ pool }),
     ...queryLog(options.log),
   });
 }
 
-/**
- * The embedded database: PGlite (Postgres in WASM) keeping its data in `dataDir` (memory when omitted).
- * Loaded lazily, so code that never uses it never pays for it.
- */
-export async function createPgliteDatabase(
-  dataDir?: string,
-  options: { log?: (sqlText: string) => void } = {},
-): Promise<Kysely<EntityDatabase>> {
-  const { PGlite } = await import("@electric-sql/pglite");
-  const pglite = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
-  return new Kysely<EntityDatabase>({
-    dialect: new PGliteDialect({ pglite }),
-    ...queryLog(options.log),
-  });
-}
-
-function queryLog(log: ((sqlText: string) => void) | undefined): { log?: (event: LogEvent) => void } {
+export function queryLog(log: ((sqlText: string) => void) | undefined): { log?: (event: LogEvent) => void } {
   if (!log) return {};
   return {
     log: (event) => {

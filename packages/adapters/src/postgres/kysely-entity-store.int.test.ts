@@ -7,7 +7,7 @@ import { ManualClock } from "../memory/clocks.ts";
 import { InMemoryEventPublisher } from "../memory/in-memory-event-publisher.ts";
 import { migratedStoreHarness } from "../testing/postgres-harness.ts";
 import { createTestDatabase } from "../testing/postgres-test-database.ts";
-import { createPgliteDatabase } from "./database.ts";
+import { createPgliteDatabase } from "./pglite-database.ts";
 import { KyselyEntityStore } from "./kysely-entity-store.ts";
 import { migrateToLatest } from "./migrate.ts";
 import type { EntityDatabase } from "./schema.ts";

@@ -25,7 +25,13 @@ export interface SqsEventPublisherOptions extends Partial<SendLimits> {
  */
 export function lazySqsClient(config: SQSClientConfig = {}): () => SQSClient {
   let client: SQSClient | undefined;
-  return () => (client ??= new SQSClient(config));
+  return () => {
+    // With an endpoint from the environment (an emulator such as fauxqs), keep to it: by default the SDK
+    // sends to the queue URL's host instead, and an emulator's `sqs.REGION.localhost` need not resolve.
+    const endpointFromEnv = Boolean(process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL);
+    client ??= new SQSClient({ ...(endpointFromEnv ? { useQueueUrlAsEndpoint: false } : {}), ...config });
+    return client;
+  };
 }
 
 /**

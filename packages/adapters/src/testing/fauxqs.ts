@@ -3,10 +3,16 @@ import { startFauxqs, type FauxqsServer } from "fauxqs";
 
 export const TEST_REGION = "us-east-1";
 
+export type { FauxqsServer };
+
+export interface TestSqsEmulator {
+  readonly server: FauxqsServer;
+  readonly endpoint: string;
+  readonly client: SQSClient;
+}
+
 /** fauxqs in-process on a free (or given) port, and an SQS client pointed at it explicitly. */
-export async function startTestFauxqs(
-  port = 0,
-): Promise<{ server: FauxqsServer; endpoint: string; client: SQSClient }> {
+export async function startTestFauxqs(port = 0): Promise<TestSqsEmulator> {
   const server = await startFauxqs({ port, logger: false, defaultRegion: TEST_REGION });
   // Explicit endpoint: fauxqs's queue URLs use the host sqs.REGION.localhost, which need not resolve.
   const endpoint = `http://127.0.0.1:${server.port}`;

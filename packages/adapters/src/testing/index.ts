@@ -3,3 +3,13 @@ export { ManualClock } from "../memory/clocks.ts";
 export { InMemoryEntityStore, type InMemoryWrite } from "../memory/in-memory-entity-store.ts";
 export { InMemoryEventPublisher } from "../memory/in-memory-event-publisher.ts";
 export { InMemoryDeadLetterQueue } from "../memory/in-memory-dead-letter-queue.ts";
+export { startFakeSecretsManager } from "./fake-secrets-manager.ts";
+export {
+  queuedBodies,
+  startTestFauxqs,
+  TEST_REGION,
+  type FauxqsServer,
+  type TestSqsEmulator,
+} from "./fauxqs.ts";
+export { createTestDatabase, type TestDatabase } from "./postgres-test-database.ts";
+export { resetEntityTables } from "./postgres-harness.ts";

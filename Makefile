@@ -1,0 +1,11 @@
+# SAM's makefile builder (template.yaml: Metadata.BuildMethod: makefile) runs
+# `make build-EntityFunction` with ARTIFACTS_DIR set; SAM's own esbuild builder cannot be used because it
+# runs `npm install`, which does not understand pnpm's `workspace:` dependencies.
+# Needs Node 24 and pnpm (`source .ci/env.sh` installs both). Use `sam build --build-in-source` (set in
+# samconfig.toml) so the workspace's node_modules are used in place.
+
+build-EntityFunction:
+	@test -d node_modules || pnpm install --frozen-lockfile
+	node packages/lambda/scripts/build.ts --outdir "$(ARTIFACTS_DIR)" --no-zip
+
+.PHONY: build-EntityFunction

@@ -1,0 +1,66 @@
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { TransientPortError } from "@entity/domain";
+import type { DatabaseCredentials } from "../postgres/database.ts";
+
+/**
+ * Database credentials from a Secrets Manager secret (the JSON RDS writes: `username`, `password`),
+ * fetched once and cached for the life of the process; a failed fetch is retried on the next call.
+ * Errors name the secret and the missing fields, never a value.
+ */
+export function databaseSecretCredentials(
+  secretArn: string,
+  client: () => SecretsManagerClient = lazySecretsManagerClient(),
+): () => Promise<DatabaseCredentials> {
+  let cached: Promise<DatabaseCredentials> | undefined;
+  return () => {
+    cached ??= fetchCredentials(client(), secretArn).catch((error: unknown) => {
+      cached = undefined;
+      throw error;
+    });
+    return cached;
+  };
+}
+
+export function lazySecretsManagerClient(): () => SecretsManagerClient {
+  let client: SecretsManagerClient | undefined;
+  return () => (client ??= new SecretsManagerClient({}));
+}
+
+async function fetchCredentials(
+  client: SecretsManagerClient,
+  secretArn: string,
+): Promise<DatabaseCredentials> {
+  let secretString: string | undefined;
+  try {
+    secretString = (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : "unknown error";
+    throw new TransientPortError(`cannot read the database secret ${secretArn} (DB_SECRET_ARN): ${reason}`, {
+      cause: error,
+      code: "DB_SECRET_UNAVAILABLE",
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString ?? "");
+  } catch {
+    throw invalidSecret(secretArn, "its SecretString is not JSON");
+  }
+  const fields = (parsed ?? {}) as { username?: unknown; password?: unknown };
+  const missing = (["username", "password"] as const).filter(
+    (field) => typeof fields[field] !== "string" || !fields[field],
+  );
+  if (missing.length > 0)
+    throw invalidSecret(
+      secretArn,
+      `its JSON lacks a string ${missing.map((field) => `'${field}'`).join(" and ")}`,
+    );
+  return { user: fields.username as string, password: fields.password as string };
+}
+
+function invalidSecret(secretArn: string, problem: string): TransientPortError {
+  // Retryable on purpose: a wrong secret is fixed by an operator, and messages must not be lost meanwhile.
+  return new TransientPortError(`the database secret ${secretArn} (DB_SECRET_ARN) is unusable: ${problem}`, {
+    code: "DB_SECRET_INVALID",
+  });
+}

@@ -1,0 +1,225 @@
+import { InMemoryDeadLetterQueue, createTestApp, type TestApp } from "@entity/adapters/testing";
+import { TransientPortError } from "@entity/domain";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import { beforeEach, describe, expect, it } from "vitest";
+import { createSqsBatchHandler, type HandlerLogger, type SqsBatchHandler } from "./batch-handler.ts";
+
+interface LogLine {
+  level: string;
+  message: string;
+  extra?: Record<string, unknown>;
+}
+
+function recordingLogger(lines: LogLine[]): HandlerLogger {
+  const at =
+    (level: string) =>
+    (message: unknown, extra?: unknown): void => {
+      lines.push({ level, message: String(message), extra: extra as Record<string, unknown> });
+    };
+  return {
+    addContext: () => undefined,
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+  } as unknown as HandlerLogger;
+}
+
+let sequence = 0;
+function sqsRecord(body: string, options: { messageId?: string; group?: string } = {}): SQSRecord {
+  sequence += 1;
+  return {
+    messageId: options.messageId ?? `message-${sequence}`,
+    receiptHandle: `handle-${sequence}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: "1654662769000",
+      SenderId: "sender",
+      ApproximateFirstReceiveTimestamp: "1654662769010",
+      ...(options.group
+        ? {
+            MessageGroupId: options.group,
+            MessageDeduplicationId: `d${sequence}`,
+            SequenceNumber: `${sequence}`,
+          }
+        : {}),
+    },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: `arn:aws:sqs:eu-west-1:123456789012:entity-queue${options.group ? ".fifo" : ""}`,
+    awsRegion: "eu-west-1",
+  };
+}
+
+function lambdaContext(remainingMillis: () => number = () => 30_000): Context {
+  return {
+    awsRequestId: "request-1",
+    functionName: "EntityFunction",
+    getRemainingTimeInMillis: remainingMillis,
+  } as unknown as Context;
+}
+
+const event = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+const failures = (response: { batchItemFailures: { itemIdentifier: string }[] }): string[] =>
+  response.batchItemFailures.map((failure) => failure.itemIdentifier);
+
+describe("the SQS batch handler", () => {
+  let app: TestApp;
+  let deadLetters: InMemoryDeadLetterQueue;
+  let logs: LogLine[];
+  let handler: SqsBatchHandler;
+  let transientStoreFailure = false;
+
+  beforeEach(() => {
+    transientStoreFailure = false;
+    app = createTestApp({
+      store: {
+        beforeWrite: () => {
+          if (transientStoreFailure)
+            throw new TransientPortError("database unreachable", { code: "DB_UNAVAILABLE" });
+        },
+      },
+    });
+    deadLetters = new InMemoryDeadLetterQueue();
+    logs = [];
+    handler = createSqsBatchHandler({
+      service: app,
+      deadLetters,
+      logger: recordingLogger(logs),
+      ready: () => Promise.resolve(),
+      chunkSize: 2,
+    });
+  });
+
+  it("acknowledges every record when all succeed and relays their events", async () => {
+    const response = await handler(
+      event(
+        sqsRecord("A_20220101T000000"),
+        sqsRecord(JSON.stringify({ entity: "A_20220102T000000" })),
+        sqsRecord("A_20220101T000000"),
+        sqsRecord("A_20211231T000000"),
+      ),
+      lambdaContext(),
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(app.publishedEvents().map((e) => e.type)).toEqual(["entity.created", "entity.updated"]);
+    expect(logs.filter((line) => line.message.startsWith("entity ")).map((line) => line.message)).toEqual([
+      "entity created",
+      "entity updated",
+      "entity duplicate",
+      "entity stale",
+    ]);
+    expect(logs.find((line) => line.message === "entity created")?.extra).toMatchObject({
+      messageId: expect.any(String) as string,
+      entity: "A",
+    });
+  });
+
+  it("unwraps SNS envelopes", async () => {
+    const envelope = JSON.stringify(
+      { Type: "Notification", TopicArn: "arn", Subject: null, Message: "SNS_20220101T000000" },
+      null,
+      2,
+    );
+    expect(await handler(event(sqsRecord(envelope)), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect((await app.getEntity("SNS"))?.state.latestKey).toBe("SNS_20220101T000000");
+  });
+
+  it("moves invalid keys and undecodable bodies to the DLQ with the reason, and acknowledges them", async () => {
+    const bad = sqsRecord("MY_ENTITY_20221308T000000", { messageId: "bad-key" });
+    const broken = sqsRecord("{oops", { messageId: "bad-json" });
+    const good = sqsRecord("GOOD_20220101T000000");
+    expect(await handler(event(bad, broken, good), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(deadLetters.letters).toEqual([
+      {
+        messageId: "bad-json",
+        body: "{oops",
+        reasonCode: "MALFORMED_JSON",
+        reason: expect.stringMatching(/does not parse/) as string,
+      },
+      {
+        messageId: "bad-key",
+        body: "MY_ENTITY_20221308T000000",
+        reasonCode: "INVALID_MONTH",
+        reason: expect.stringMatching(/month 13/) as string,
+      },
+    ]);
+  });
+
+  it("reports dead letters as failed when the DLQ cannot take them, so nothing is lost", async () => {
+    deadLetters.failNext(1);
+    const bad = sqsRecord("not a key", { messageId: "bad" });
+    expect(failures(await handler(event(bad, sqsRecord("OK_20220101T000000")), lambdaContext()))).toEqual([
+      "bad",
+    ]);
+  });
+
+  it("reports records as failed (for SQS to retry) when the database is down", async () => {
+    transientStoreFailure = true;
+    const records = [sqsRecord("A_20220101T000000"), sqsRecord("B_20220101T000000")];
+    expect(failures(await handler(event(...records), lambdaContext()))).toEqual(
+      records.map((r) => r.messageId),
+    );
+    transientStoreFailure = false;
+    expect(await handler(event(...records), lambdaContext())).toEqual({ batchItemFailures: [] });
+  });
+
+  it("reports records whose events could not be published, and succeeds on redelivery", async () => {
+    app.publisher.failNext(1);
+    const record = sqsRecord("PUB_20220101T000000");
+    expect(failures(await handler(event(record), lambdaContext()))).toEqual([record.messageId]);
+    expect(app.publishedEvents()).toEqual([]);
+    expect(await handler(event(record), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(app.publishedEvents().map((e) => e.key)).toEqual(["PUB_20220101T000000"]);
+  });
+
+  it("FIFO: after a failure in a group, later records of that group fail too; other groups go on", async () => {
+    deadLetters.failNext(1);
+    const a1 = sqsRecord("A_20220101T000000", { group: "A" });
+    const a2 = sqsRecord("bad key", { group: "A" });
+    const b1 = sqsRecord("B_20220101T000000", { group: "B" });
+    const a3 = sqsRecord("A_20220103T000000", { group: "A" });
+    const b2 = sqsRecord("B_20220102T000000", { group: "B" });
+    expect(failures(await handler(event(a1, a2, b1, a3, b2), lambdaContext()))).toEqual([
+      a2.messageId,
+      a3.messageId,
+    ]);
+    expect((await app.getEntity("B"))?.state.latestKey).toBe("B_20220102T000000");
+  });
+
+  it("stops taking new records when the time runs short and reports the rest as failed", async () => {
+    let remaining = 10_000;
+    const records = Array.from({ length: 6 }, (_, i) => sqsRecord(`T_${i}_20220101T000000`));
+    const context = lambdaContext(() => {
+      remaining -= 3000;
+      return remaining;
+    });
+    const response = await handler(event(...records), context);
+    const done = app.store.snapshot().observations.map((o) => o.messageId);
+    expect(done.length).toBeGreaterThan(0);
+    expect(done.length).toBeLessThan(records.length);
+    // Nothing is lost: every record not committed is reported; committed ones whose events could not be
+    // relayed in time are reported too (they come back as duplicates and get relayed then).
+    const notDone = records.map((r) => r.messageId).filter((id) => !done.includes(id));
+    expect(failures(response)).toEqual(expect.arrayContaining(notDone));
+  });
+
+  it("returns an empty list for an empty batch", async () => {
+    expect(await handler({ Records: [] }, lambdaContext())).toEqual({ batchItemFailures: [] });
+  });
+
+  it("throws (every record retried) when the function is not ready", async () => {
+    const notReady = createSqsBatchHandler({
+      service: app,
+      deadLetters,
+      logger: recordingLogger(logs),
+      ready: () => Promise.reject(new Error("schema behind")),
+    });
+    await expect(notReady(event(sqsRecord("A_20220101T000000")), lambdaContext())).rejects.toThrow(
+      "schema behind",
+    );
+    expect(app.store.snapshot().observations).toEqual([]);
+  });
+});
