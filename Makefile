@@ -6,6 +6,6 @@
 
 build-EntityFunction:
 	@test -d node_modules || pnpm install --frozen-lockfile
-	node packages/lambda/scripts/build.ts --outdir "$(ARTIFACTS_DIR)" --no-zip
+	node packages/lambda/scripts/build.ts --outdir "$(ARTIFACTS_DIR)" --no-zip $(BUILD_FLAGS)
 
 .PHONY: build-EntityFunction

@@ -1,0 +1,45 @@
+import { readFileSync } from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "./errors.ts";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** node:util parseArgs, with unknown flags and bad values turned into a UsageError (exit 2). */
+export function parseCommandArgs<O extends Options>(
+  command: string,
+  argv: readonly string[],
+  options: O,
+): {
+  values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>["values"];
+  positionals: string[];
+} {
+  try {
+    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    return { values: parsed.values, positionals: parsed.positionals };
+  } catch (error) {
+    throw new UsageError(
+      `${command}: ${(error as Error).message.replace(/\. To specify a positional.*$/s, "")}\nrun \`devrunner ${command} --help\` for usage`,
+    );
+  }
+}
+
+export function readTextFile(path: string, what: string): string {
+  try {
+    return path === "-" ? readFileSync(0, "utf8") : readFileSync(path, "utf8");
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new UsageError(
+      `cannot read ${what} ${path === "-" ? "from standard input" : `'${path}'`}: ${reason}`,
+    );
+  }
+}
+
+export function readJsonFile(path: string, what: string): unknown {
+  const text = readTextFile(path, what);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${what} '${path}' is not valid JSON: ${(error as Error).message}`);
+  }
+}

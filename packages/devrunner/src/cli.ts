@@ -1,0 +1,62 @@
+// devrunner: the fast local loop around EntityFunction. `pnpm devrunner <command> --help` for each command.
+import { ConfigError } from "@entity/adapters";
+import { DomainError } from "@entity/domain";
+import { DevrunnerError, UsageError } from "./errors.ts";
+
+const USAGE = `devrunner <command> [options]
+
+Commands:
+  process KEY...         run the domain on keys, straight from the terminal
+  invoke [FunctionId]    run the built function on an event file, like \`sam local invoke\`, without Docker
+  event sqs|sns|fifo KEY...  write a sample event with those keys
+  up                     the local cloud: SNS -> SQS -> EntityFunction, in one process
+  publish KEY...         send keys through the running local cloud's SNS topic
+  dlq [--redrive]        list (or send back) the local cloud's dead-lettered messages
+  watch process|invoke ...   re-run on every source change
+  repl                   a Node REPL with the wired app
+  migrate [--status]     apply (or list) migrations on the target database
+
+Run \`devrunner <command> --help\` for a command's options.`;
+
+type Command = (argv: readonly string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  process: async () => (await import("./commands/process.ts")).processCommand,
+  migrate: async () => (await import("./commands/migrate.ts")).migrateCommand,
+  invoke: async () => (await import("./commands/invoke.ts")).invokeCommand,
+  event: async () => (await import("./commands/event.ts")).eventCommand,
+  up: async () => (await import("./commands/up.ts")).upCommand,
+  publish: async () => (await import("./commands/publish.ts")).publishCommand,
+  dlq: async () => (await import("./commands/dlq.ts")).dlqCommand,
+  watch: async () => (await import("./commands/watch.ts")).watchCommand,
+  repl: async () => (await import("./commands/repl.ts")).replCommand,
+};
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) throw new UsageError(`unknown command '${name}'\n\n${USAGE}`);
+  return (await load())(rest);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof DevrunnerError) {
+    process.stderr.write(`devrunner: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else if (error instanceof ConfigError) {
+    process.stderr.write(`devrunner: configuration: ${error.message}\n`);
+    process.exitCode = 2;
+  } else if (error instanceof DomainError || error instanceof Error) {
+    process.stderr.write(`devrunner: ${error.name}: ${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`devrunner: ${String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,170 @@
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import { createHash } from "node:crypto";
+import type { FunctionWorker, InvocationReport } from "../runtime/function-worker.ts";
+
+export interface MappingSettings {
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly region: string;
+  readonly batchSize: number;
+  readonly batchingWindowSeconds: number;
+  readonly maximumConcurrency: number;
+  readonly reportBatchItemFailures: boolean;
+}
+
+export interface BatchOutcome {
+  readonly poller: number;
+  readonly records: readonly Message[];
+  readonly failed: ReadonlySet<string>;
+  readonly report: InvocationReport;
+}
+
+/**
+ * Lambda's SQS event-source mapping, locally: pollers (one per unit of MaximumConcurrency, each with its
+ * own warm execution environment) long-poll the queue, gather up to BatchSize records within the batching
+ * window, invoke the function, delete what succeeded and leave the rest to reappear after the visibility
+ * timeout; the queue's redrive policy moves a record to its DLQ after maxReceiveCount receives.
+ */
+export class LocalEventSourceMapping {
+  private running = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly settings: MappingSettings;
+  private readonly client: SQSClient;
+  private readonly workers: readonly FunctionWorker[];
+  private readonly onBatch: (outcome: BatchOutcome) => void;
+  private readonly onError: (error: unknown) => void;
+
+  constructor(options: {
+    settings: MappingSettings;
+    client: SQSClient;
+    workers: readonly FunctionWorker[];
+    onBatch: (outcome: BatchOutcome) => void;
+    onError: (error: unknown) => void;
+  }) {
+    this.settings = options.settings;
+    this.client = options.client;
+    this.workers = options.workers;
+    this.onBatch = options.onBatch;
+    this.onError = options.onError;
+  }
+
+  start(): void {
+    this.running = true;
+    this.workers.forEach((worker, index) => this.loops.push(this.poll(index, worker)));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.allSettled(this.loops);
+    for (const worker of this.workers) worker.stop();
+  }
+
+  private async poll(index: number, worker: FunctionWorker): Promise<void> {
+    while (this.running) {
+      try {
+        const records = await this.gather();
+        if (records.length === 0 || !this.running) continue;
+        const report = await worker.invoke(this.toEvent(records));
+        const failed = this.failedIds(records, report);
+        const succeeded = records.filter((record) => !failed.has(record.MessageId ?? ""));
+        for (let start = 0; start < succeeded.length; start += 10) {
+          await this.client.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: this.settings.queueUrl,
+              Entries: succeeded
+                .slice(start, start + 10)
+                .map((record, i) => ({ Id: `d${i}`, ReceiptHandle: record.ReceiptHandle })),
+            }),
+          );
+        }
+        this.onBatch({ poller: index, records, failed, report });
+      } catch (error) {
+        if (this.running) this.onError(error);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  private async gather(): Promise<Message[]> {
+    const records: Message[] = [];
+    const windowEnds = Date.now() + this.settings.batchingWindowSeconds * 1000;
+    do {
+      const received = await this.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.settings.queueUrl,
+          MaxNumberOfMessages: Math.min(10, this.settings.batchSize - records.length),
+          WaitTimeSeconds: records.length === 0 ? 1 : 0,
+          MessageSystemAttributeNames: ["All"],
+          MessageAttributeNames: ["All"],
+        }),
+      );
+      records.push(...(received.Messages ?? []));
+      if (!received.Messages?.length && records.length > 0 && Date.now() < windowEnds) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } while (
+      this.running &&
+      records.length > 0 &&
+      records.length < this.settings.batchSize &&
+      Date.now() < windowEnds
+    );
+    return records;
+  }
+
+  /** The failed message ids, by Lambda's rules: a throw, a timeout or a malformed response fails all. */
+  private failedIds(records: readonly Message[], report: InvocationReport): Set<string> {
+    const all = new Set(records.map((record) => record.MessageId ?? ""));
+    if (report.result.status !== "ok") return all;
+    if (!this.settings.reportBatchItemFailures) return new Set();
+    const response = report.result.response as { batchItemFailures?: { itemIdentifier?: unknown }[] } | null;
+    if (
+      response === null ||
+      response === undefined ||
+      (typeof response === "object" && !("batchItemFailures" in response))
+    )
+      return new Set();
+    if (!Array.isArray(response.batchItemFailures)) return all;
+    const failed = new Set<string>();
+    for (const failure of response.batchItemFailures) {
+      if (typeof failure.itemIdentifier !== "string" || !all.has(failure.itemIdentifier)) return all;
+      failed.add(failure.itemIdentifier);
+    }
+    return failed;
+  }
+
+  private toEvent(records: readonly Message[]): unknown {
+    return {
+      Records: records.map((record) => ({
+        messageId: record.MessageId,
+        receiptHandle: record.ReceiptHandle,
+        body: record.Body ?? "",
+        attributes: { ...(record.Attributes ?? {}) },
+        messageAttributes: Object.fromEntries(
+          Object.entries(record.MessageAttributes ?? {}).map(([name, value]) => [
+            name,
+            {
+              stringValue: value.StringValue,
+              binaryValue: value.BinaryValue,
+              stringListValues: [],
+              binaryListValues: [],
+              dataType: value.DataType,
+            },
+          ]),
+        ),
+        md5OfBody:
+          record.MD5OfBody ??
+          createHash("md5")
+            .update(record.Body ?? "")
+            .digest("hex"),
+        eventSource: "aws:sqs",
+        eventSourceARN: this.settings.queueArn,
+        awsRegion: this.settings.region,
+      })),
+    };
+  }
+}

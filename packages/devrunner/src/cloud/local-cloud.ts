@@ -1,0 +1,138 @@
+import { resolveTemplateValue, type SamTemplate } from "@entity/adapters/sam";
+import { startFauxqs, type FauxqsServer } from "fauxqs";
+
+export const LOCAL_REGION = "us-east-1";
+
+export interface LocalQueue {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly url: string;
+  readonly arn: string;
+}
+
+export interface LocalCloud {
+  readonly server: FauxqsServer;
+  /** What SDK clients must use as their endpoint (fauxqs's queue URLs name a host that need not resolve). */
+  readonly endpoint: string;
+  readonly queues: ReadonlyMap<string, LocalQueue>;
+  readonly topics: ReadonlyMap<string, { name: string; arn: string }>;
+  /** Resolves `Ref` / `Fn::GetAtt` of the template's queues and topics as CloudFormation would. */
+  readonly resolveResource: (logicalId: string, attribute?: string) => string | undefined;
+  /** Environment for AWS SDK clients (the function's and ours) pointed at the emulator. */
+  readonly sdkEnvironment: Readonly<Record<string, string>>;
+  readonly stop: () => Promise<void>;
+}
+
+export interface LocalCloudOptions {
+  readonly port?: number;
+  /** Replaces every queue's VisibilityTimeout, so failed records come back sooner in local runs. */
+  readonly visibilityTimeoutSeconds?: number;
+}
+
+/**
+ * fauxqs in this process, with the template's SQS queues (redrive policies included), SNS topics and
+ * SNS -> SQS subscriptions created as CloudFormation would.
+ */
+export async function startLocalCloud(
+  template: SamTemplate,
+  options: LocalCloudOptions = {},
+): Promise<LocalCloud> {
+  const server = await startFauxqs({ port: options.port ?? 0, logger: false, defaultRegion: LOCAL_REGION });
+  const endpoint = `http://127.0.0.1:${server.port}`;
+  const queues = new Map<string, LocalQueue>();
+  const topics = new Map<string, { name: string; arn: string }>();
+  const resolveResource = (logicalId: string, attribute?: string): string | undefined => {
+    const queue = queues.get(logicalId);
+    if (queue)
+      return attribute === "Arn"
+        ? queue.arn
+        : attribute === "QueueName"
+          ? queue.name
+          : attribute
+            ? undefined
+            : queue.url;
+    const topic = topics.get(logicalId);
+    if (topic) return attribute === "TopicName" ? topic.name : topic.arn;
+    return undefined;
+  };
+  const resources = Object.entries(template.resources);
+  const resolve = (value: unknown): string | undefined =>
+    resolveTemplateValue(value, {}, template, resolveResource);
+
+  // Queues without a redrive policy first: a redrive policy names its dead-letter queue's ARN.
+  const queueResources = resources
+    .filter(([, resource]) => resource.Type === "AWS::SQS::Queue")
+    .sort(
+      ([, a], [, b]) =>
+        Number(Boolean(a.Properties?.RedrivePolicy)) - Number(Boolean(b.Properties?.RedrivePolicy)),
+    );
+  for (const [logicalId, resource] of queueResources) {
+    const properties = resource.Properties ?? {};
+    const fifo = properties.FifoQueue === true || properties.FifoQueue === "true";
+    const givenName = resolve(properties.QueueName);
+    const name = (givenName ?? logicalId) + (fifo && !(givenName ?? "").endsWith(".fifo") ? ".fifo" : "");
+    const attributes: Record<string, string> = {};
+    for (const attribute of [
+      "VisibilityTimeout",
+      "MessageRetentionPeriod",
+      "DelaySeconds",
+      "MaximumMessageSize",
+      "ReceiveMessageWaitTimeSeconds",
+      "ContentBasedDeduplication",
+    ]) {
+      const value = resolve(properties[attribute]);
+      if (value !== undefined) attributes[attribute] = value;
+    }
+    if (options.visibilityTimeoutSeconds !== undefined)
+      attributes.VisibilityTimeout = String(options.visibilityTimeoutSeconds);
+    if (fifo) attributes.FifoQueue = "true";
+    const redrive = properties.RedrivePolicy as
+      { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined;
+    if (redrive) {
+      attributes.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: resolve(redrive.deadLetterTargetArn),
+        maxReceiveCount: Number(resolve(redrive.maxReceiveCount) ?? 10),
+      });
+    }
+    const created = server.createQueue(name, { attributes });
+    queues.set(logicalId, {
+      logicalId,
+      name: created.queueName,
+      url: created.queueUrl,
+      arn: created.queueArn,
+    });
+  }
+  for (const [logicalId, resource] of resources.filter(([, r]) => r.Type === "AWS::SNS::Topic")) {
+    const name = resolve(resource.Properties?.TopicName) ?? logicalId;
+    topics.set(logicalId, { name, arn: server.createTopic(name).topicArn });
+  }
+  for (const [, resource] of resources.filter(([, r]) => r.Type === "AWS::SNS::Subscription")) {
+    const properties = resource.Properties ?? {};
+    if (properties.Protocol !== "sqs") continue;
+    const topic = [...topics.values()].find((candidate) => candidate.arn === resolve(properties.TopicArn));
+    const queue = [...queues.values()].find((candidate) => candidate.arn === resolve(properties.Endpoint));
+    if (!topic || !queue) continue;
+    const raw = resolve(properties.RawMessageDelivery) === "true";
+    server.subscribe({
+      topic: topic.name,
+      queue: queue.name,
+      attributes: { RawMessageDelivery: String(raw) },
+    });
+  }
+  return {
+    server,
+    endpoint,
+    queues,
+    topics,
+    resolveResource,
+    sdkEnvironment: {
+      AWS_ENDPOINT_URL_SQS: endpoint,
+      AWS_ENDPOINT_URL_SNS: endpoint,
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+    },
+    stop: () => server.stop(),
+  };
+}

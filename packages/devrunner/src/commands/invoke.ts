@@ -1,0 +1,159 @@
+import { resolve } from "node:path";
+import { parseCommandArgs, readJsonFile } from "../args.ts";
+import { UsageError } from "../errors.ts";
+import { recordLastCommand } from "../last-command.ts";
+import { prepareFunction, validateEnvVarsFile, type PreparedFunction } from "../invocation.ts";
+import { createOutput, type Output } from "../output.ts";
+import { userPath } from "../paths.ts";
+import { FunctionWorker, formatReport, type InvocationReport } from "../runtime/function-worker.ts";
+import { commandEnvironment, DEFAULT_PGLITE_DIR, guardProduction } from "../target.ts";
+
+export const INVOKE_HELP = `devrunner invoke [FunctionLogicalId] --event FILE|- [--env-vars FILE] [options]
+
+Runs the built function (the artifact you deploy, rebuilt first when a source changed) on an event, as
+\`sam local invoke\` does, without Docker: same arguments, same env-vars file format
+({"Parameters": {...}, "EntityFunction": {...}}, values may be numbers).
+
+Variables set in the env-vars file but not declared in the template are dropped (with a warning).
+Without a database in the environment or the env-vars file, the function gets the embedded database
+(PGlite served on 127.0.0.1); template queues it needs are created in an in-process SQS emulator.
+
+Options:
+  -e, --event FILE|-            the event (default: {})
+  -n, --env-vars FILE           SAM env-vars JSON
+  -t, --template FILE           default template.yaml
+  --parameter-overrides "K=V ..."  template parameters
+  --env-file FILE               dotenv file for the devrunner's own environment
+  --data-dir DIR                embedded database folder (default .devrunner/pglite)
+  --allow-prod                  allow ENV=prod
+  --json                        {response, report} as one JSON document
+  -h, --help
+
+The response goes to stdout; the function's logs and the REPORT line to stderr.
+Exit codes: 0 the function returned, 1 it threw, failed to init or timed out, 2 bad usage.`;
+
+export const INVOKE_OPTIONS = {
+  event: { type: "string", short: "e" },
+  "env-vars": { type: "string", short: "n" },
+  template: { type: "string", short: "t", default: "template.yaml" },
+  "parameter-overrides": { type: "string" },
+  "env-file": { type: "string" },
+  "data-dir": { type: "string" },
+  "allow-prod": { type: "boolean", default: false },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+export interface InvokeRequest {
+  readonly logicalId: string | undefined;
+  readonly eventPath: string | undefined;
+  readonly envVarsPath: string | undefined;
+  readonly templatePath: string;
+  readonly parameterOverrides: Readonly<Record<string, string>>;
+  readonly hostEnv: Readonly<Record<string, string | undefined>>;
+  readonly dataDir: string;
+}
+
+export function parseInvokeRequest(argv: readonly string[]): {
+  request: InvokeRequest;
+  json: boolean;
+  help: boolean;
+} {
+  const { values, positionals } = parseCommandArgs("invoke", argv, INVOKE_OPTIONS);
+  if (positionals.length > 1)
+    throw new UsageError(`invoke: one function at a time, got ${positionals.join(", ")}`);
+  const hostEnv = commandEnvironment(values["env-file"] && userPath(values["env-file"]));
+  guardProduction(hostEnv, values["allow-prod"]);
+  return {
+    help: values.help,
+    json: values.json,
+    request: {
+      logicalId: positionals[0],
+      eventPath: values.event === undefined || values.event === "-" ? values.event : userPath(values.event),
+      envVarsPath: values["env-vars"] && userPath(values["env-vars"]),
+      templatePath: userPath(values.template),
+      parameterOverrides: parseParameterOverrides(values["parameter-overrides"]),
+      hostEnv,
+      dataDir: resolve(
+        values["data-dir"]
+          ? userPath(values["data-dir"])
+          : (hostEnv.DEVRUNNER_DATA_DIR ?? DEFAULT_PGLITE_DIR),
+      ),
+    },
+  };
+}
+
+export async function invokeCommand(argv: readonly string[]): Promise<number> {
+  const { request, json, help } = parseInvokeRequest(argv);
+  if (help) {
+    process.stdout.write(`${INVOKE_HELP}\n`);
+    return 0;
+  }
+  recordLastCommand("invoke", argv);
+  return runInvoke(request, createOutput(json));
+}
+
+/** One invoke, start to finish. Shared with `watch`. */
+export async function runInvoke(request: InvokeRequest, output: Output): Promise<number> {
+  const event = request.eventPath ? readJsonFile(request.eventPath, "event") : {};
+  const envVars = request.envVarsPath
+    ? validateEnvVarsFile(readJsonFile(request.envVarsPath, "env-vars file"), request.envVarsPath)
+    : undefined;
+  const prepared = await prepareFunction({ ...request, envVars, note: output.note });
+  try {
+    const report = await invokePrepared(prepared, event);
+    return printInvocation(report, prepared, output);
+  } finally {
+    await prepared.close();
+  }
+}
+
+export async function invokePrepared(prepared: PreparedFunction, event: unknown): Promise<InvocationReport> {
+  const worker = new FunctionWorker({
+    env: prepared.env,
+    timeoutMs: prepared.definition.timeoutSeconds * 1000,
+    memorySizeMb: prepared.definition.memorySizeMb,
+    logSink: (chunk) => process.stderr.write(chunk),
+  });
+  try {
+    return await worker.invoke(event);
+  } finally {
+    worker.stop();
+  }
+}
+
+export function printInvocation(
+  report: InvocationReport,
+  prepared: PreparedFunction,
+  output: Output,
+): number {
+  const { result } = report;
+  if (result.status === "timeout") {
+    output.note(
+      `${new Date().toISOString()} ${report.requestId} Task timed out after ${prepared.definition.timeoutSeconds.toFixed(2)} seconds`,
+    );
+  }
+  output.note(formatReport(report));
+  const response =
+    result.status === "ok"
+      ? result.response
+      : result.status === "error"
+        ? result.error
+        : {
+            errorType: "Sandbox.Timedout",
+            errorMessage: `Task timed out after ${prepared.definition.timeoutSeconds.toFixed(2)} seconds`,
+          };
+  output.line(JSON.stringify(response));
+  output.result({ status: result.status, response, report });
+  return result.status === "ok" ? 0 : 1;
+}
+
+function parseParameterOverrides(text: string | undefined): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const pair of text?.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []) {
+    const match = /^(?:ParameterKey=)?([A-Za-z0-9]+)(?:=|,ParameterValue=)(.*)$/.exec(pair);
+    if (!match) throw new UsageError(`--parameter-overrides: '${pair}' is not KEY=VALUE`);
+    overrides[match[1]!] = match[2]!.replace(/^"(.*)"$/, "$1");
+  }
+  return overrides;
+}

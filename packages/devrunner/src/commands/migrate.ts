@@ -1,0 +1,54 @@
+import { parseCommandArgs } from "../args.ts";
+import { openDevApp } from "../composition.ts";
+import { createOutput } from "../output.ts";
+import {
+  chooseDatabase,
+  commandEnvironment,
+  describeTarget,
+  guardProduction,
+  type DatabaseChoice,
+} from "../target.ts";
+
+export const MIGRATE_HELP = `devrunner migrate [--status] [options]
+
+Applies pending migrations to the target database (--status: only lists them).
+
+Options:
+  --status                    list migrations and when each ran; change nothing
+  --db pglite|postgres, --env-file FILE, --data-dir DIR, --allow-prod, --json   as for \`process\`
+  -h, --help`;
+
+export async function migrateCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommandArgs("migrate", argv, {
+    status: { type: "boolean", default: false },
+    db: { type: "string", default: "auto" },
+    "env-file": { type: "string" },
+    "data-dir": { type: "string" },
+    "allow-prod": { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  });
+  if (values.help) {
+    process.stdout.write(`${MIGRATE_HELP}\n`);
+    return 0;
+  }
+  const env = commandEnvironment(values["env-file"]);
+  if (!values.status) guardProduction(env, values["allow-prod"]);
+  const target = chooseDatabase(env, values.db as DatabaseChoice, values["data-dir"]);
+  const output = createOutput(values.json);
+  output.note(`target: ${describeTarget(target)}`);
+  const app = await openDevApp({ target, env, checkSchema: false });
+  try {
+    const applied = values.status ? [] : await app.migrate();
+    for (const name of applied) output.line(`applied  ${name}`);
+    const status = await app.migrationStatus();
+    for (const entry of status)
+      output.line(
+        `${entry.executedAt ? "done   " : "pending"}  ${entry.name}${entry.executedAt ? `  ${entry.executedAt.toISOString()}` : ""}`,
+      );
+    output.result({ target: describeTarget(target), applied, migrations: status });
+    return 0;
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,104 @@
+import { mkdirSync } from "node:fs";
+import {
+  InMemoryEntityStore,
+  InMemoryEventPublisher,
+  KyselyEntityStore,
+  SqsEventPublisher,
+  SystemClock,
+  assertSchemaCurrent,
+  createPostgresDatabase,
+  lazySqsClient,
+  migrateToLatest,
+  migrationStatus,
+  type EntityDatabase,
+  type MigrationStatus,
+} from "@entity/adapters";
+import { createPgliteDatabase } from "@entity/adapters/pglite";
+import {
+  createEntityService,
+  type EntityEvent,
+  type EntityRepository,
+  type EntityService,
+  type EventPublisher,
+  type Outbox,
+} from "@entity/domain";
+import type { Kysely } from "kysely";
+import type { DatabaseTarget } from "./target.ts";
+
+/** The devrunner's wired app: the domain's use cases on the chosen database and messaging. */
+export interface DevApp {
+  readonly service: EntityService;
+  readonly target: DatabaseTarget;
+  /** Where events go: `in-memory` (printed) or the queue URL. */
+  readonly eventsTo: string;
+  /** Events published in this process when messaging is in memory. */
+  readonly publishedInMemory: () => readonly EntityEvent[];
+  /** What stays open between `watch` runs. */
+  readonly handles: {
+    readonly db: Kysely<EntityDatabase> | undefined;
+    readonly store: EntityRepository & Outbox;
+  };
+  migrate(): Promise<string[]>;
+  migrationStatus(): Promise<MigrationStatus[]>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  readonly target: DatabaseTarget;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The embedded and in-memory databases migrate themselves; Postgres is only checked. */
+  readonly checkSchema?: boolean;
+  /** Wire fresh code around another app's open database (`watch`). */
+  readonly reuse?: DevApp;
+}
+
+/** The devrunner's composition root. Nothing else in the devrunner constructs adapters. */
+export async function openDevApp(options: OpenOptions): Promise<DevApp> {
+  const { target, env } = options;
+  const memoryPublisher = new InMemoryEventPublisher();
+  const queueUrl = env.OUTBOUND_QUEUE_URL?.trim();
+  const publisher: EventPublisher = queueUrl
+    ? new SqsEventPublisher({ queueUrl, client: lazySqsClient() })
+    : memoryPublisher;
+  let db: Kysely<EntityDatabase> | undefined;
+  let store: EntityRepository & Outbox;
+
+  if (options.reuse) {
+    db = options.reuse.handles.db;
+    store = db ? new KyselyEntityStore(db) : options.reuse.handles.store;
+  } else if (target.kind === "memory") {
+    store = new InMemoryEntityStore();
+  } else {
+    if (target.kind === "pglite") {
+      mkdirSync(target.dataDir, { recursive: true });
+      db = await createPgliteDatabase(target.dataDir);
+      await migrateToLatest(db);
+    } else {
+      db = createPostgresDatabase(target.settings);
+      if (options.checkSchema !== false) await assertSchemaCurrent(db);
+    }
+    store = new KyselyEntityStore(db);
+  }
+  const service = createEntityService({
+    repository: store,
+    outbox: store,
+    publisher,
+    clock: new SystemClock(),
+  });
+  return {
+    service,
+    target,
+    eventsTo: queueUrl ?? "in-memory",
+    publishedInMemory: () => memoryPublisher.published,
+    handles: { db, store },
+    async migrate() {
+      if (!db) return [];
+      const result = await migrateToLatest(db);
+      return (result.results ?? []).map((entry) => entry.migrationName);
+    },
+    migrationStatus: () => (db ? migrationStatus(db) : Promise.resolve([])),
+    close: async () => {
+      if (!options.reuse) await db?.destroy();
+    },
+  };
+}

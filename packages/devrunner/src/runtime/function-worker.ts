@@ -1,0 +1,188 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+
+export interface LambdaErrorPayload {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  readonly trace: readonly string[];
+}
+
+export type InvocationResult =
+  | { readonly status: "ok"; readonly response: unknown }
+  | { readonly status: "error"; readonly error: LambdaErrorPayload }
+  | { readonly status: "timeout" };
+
+export interface InvocationReport {
+  readonly requestId: string;
+  readonly result: InvocationResult;
+  readonly durationMs: number;
+  /** Set on the invocation that paid for the init (a cold start). */
+  readonly initDurationMs: number | undefined;
+  readonly maxMemoryUsedMb: number;
+  readonly memorySizeMb: number;
+}
+
+type WorkerMessage =
+  | { type: "ready"; initDurationMs: number }
+  | { type: "init-error"; initDurationMs: number; error: LambdaErrorPayload }
+  | { type: "result"; requestId: string; response: unknown; durationMs: number; maxRssKb: number }
+  | { type: "error"; requestId: string; error: LambdaErrorPayload; durationMs: number; maxRssKb: number };
+
+const WORKER = join(import.meta.dirname, "worker.ts");
+
+export interface FunctionWorkerOptions {
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly memorySizeMb: number;
+  /** Where the function's own output (its logs) goes. */
+  readonly logSink: (chunk: Buffer) => void;
+}
+
+/**
+ * One execution environment of the built function: a child process that stays warm between invocations,
+ * like Lambda's. Killed at the function's Timeout (and then replaced on the next invoke).
+ */
+export class FunctionWorker {
+  private child: ChildProcess | undefined;
+  private ready: Promise<{ initDurationMs: number; error?: LambdaErrorPayload }> | undefined;
+  private initToReport: number | undefined;
+  private readonly options: FunctionWorkerOptions;
+
+  constructor(options: FunctionWorkerOptions) {
+    this.options = options;
+  }
+
+  async invoke(event: unknown): Promise<InvocationReport> {
+    const requestId = randomUUID();
+    const started = performance.now();
+    const init = await this.start();
+    if (init.error) {
+      this.stop();
+      return this.report(requestId, { status: "error", error: init.error }, performance.now() - started, 0);
+    }
+    const child = this.child!;
+    const deadline = Date.now() + this.options.timeoutMs;
+    const outcome = await new Promise<WorkerMessage | "timeout" | "exit">((resolve) => {
+      const timer = setTimeout(() => resolve("timeout"), this.options.timeoutMs);
+      const onMessage = (message: WorkerMessage): void => {
+        if ((message.type === "result" || message.type === "error") && message.requestId === requestId)
+          done(message);
+      };
+      const onExit = (): void => done("exit");
+      const done = (value: WorkerMessage | "timeout" | "exit"): void => {
+        clearTimeout(timer);
+        child.off("message", onMessage);
+        child.off("exit", onExit);
+        resolve(value);
+      };
+      child.on("message", onMessage);
+      child.on("exit", onExit);
+      child.send({ type: "invoke", requestId, event, deadline });
+    });
+    if (outcome === "timeout") {
+      this.stop();
+      return this.report(requestId, { status: "timeout" }, this.options.timeoutMs, 0);
+    }
+    if (outcome === "exit") {
+      this.stop();
+      const error = {
+        errorType: "Runtime.ExitError",
+        errorMessage: "the function's process exited before it answered",
+        trace: [],
+      };
+      return this.report(requestId, { status: "error", error }, performance.now() - started, 0);
+    }
+    if (outcome.type === "result")
+      return this.report(
+        requestId,
+        { status: "ok", response: outcome.response },
+        outcome.durationMs,
+        outcome.maxRssKb,
+      );
+    if (outcome.type === "error")
+      return this.report(
+        requestId,
+        { status: "error", error: outcome.error },
+        outcome.durationMs,
+        outcome.maxRssKb,
+      );
+    throw new Error("unexpected worker message");
+  }
+
+  stop(): void {
+    this.child?.kill("SIGKILL");
+    this.child = undefined;
+    this.ready = undefined;
+  }
+
+  private start(): Promise<{ initDurationMs: number; error?: LambdaErrorPayload }> {
+    if (this.ready) return this.ready;
+    const child = fork(WORKER, [], {
+      env: { ...this.options.env },
+      cwd: this.options.env.LAMBDA_TASK_ROOT,
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      serialization: "advanced",
+    });
+    child.stdout?.on("data", this.options.logSink);
+    child.stderr?.on("data", this.options.logSink);
+    this.child = child;
+    this.ready = new Promise((resolve) => {
+      const onMessage = (message: WorkerMessage): void => {
+        if (message.type !== "ready" && message.type !== "init-error") return;
+        child.off("message", onMessage);
+        this.initToReport = message.initDurationMs;
+        resolve(
+          message.type === "ready"
+            ? { initDurationMs: message.initDurationMs }
+            : { initDurationMs: message.initDurationMs, error: message.error },
+        );
+      };
+      child.on("message", onMessage);
+      child.once("exit", (code) =>
+        resolve({
+          initDurationMs: 0,
+          error: {
+            errorType: "Runtime.ExitError",
+            errorMessage: `the function's process exited during init (code ${code})`,
+            trace: [],
+          },
+        }),
+      );
+    });
+    return this.ready;
+  }
+
+  private report(
+    requestId: string,
+    result: InvocationResult,
+    durationMs: number,
+    maxRssKb: number,
+  ): InvocationReport {
+    const initDurationMs = this.initToReport;
+    this.initToReport = undefined;
+    return {
+      requestId,
+      result,
+      durationMs,
+      initDurationMs,
+      maxMemoryUsedMb: Math.ceil(maxRssKb / 1024),
+      memorySizeMb: this.options.memorySizeMb,
+    };
+  }
+}
+
+/** Lambda's REPORT line. */
+export function formatReport(report: InvocationReport): string {
+  const parts = [
+    `REPORT RequestId: ${report.requestId}`,
+    `Duration: ${report.durationMs.toFixed(2)} ms`,
+    `Billed Duration: ${Math.ceil(report.durationMs)} ms`,
+    `Memory Size: ${report.memorySizeMb} MB`,
+    `Max Memory Used: ${report.maxMemoryUsedMb} MB`,
+  ];
+  if (report.initDurationMs !== undefined)
+    parts.push(`Init Duration: ${report.initDurationMs.toFixed(2)} ms`);
+  if (report.result.status === "timeout") parts.push("Status: timeout");
+  return parts.join("\t");
+}

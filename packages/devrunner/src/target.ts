@@ -1,0 +1,65 @@
+import { resolve } from "node:path";
+import {
+  describeDatabaseTarget,
+  namesDatabase,
+  parseDatabaseSettings,
+  type DatabaseConnectionSettings,
+} from "@entity/adapters";
+import { parse as parseDotenv } from "dotenv";
+import { readTextFile } from "./args.ts";
+import { ProductionRefusedError, UsageError } from "./errors.ts";
+
+export type DatabaseChoice = "auto" | "memory" | "pglite" | "postgres";
+
+export type DatabaseTarget =
+  | { readonly kind: "memory" }
+  | { readonly kind: "pglite"; readonly dataDir: string }
+  | { readonly kind: "postgres"; readonly settings: DatabaseConnectionSettings };
+
+export const DEFAULT_PGLITE_DIR = ".devrunner/pglite";
+
+/** The environment a command sees: the process's, with an `--env-file` (dotenv) laid over it. */
+export function commandEnvironment(envFile: string | undefined): Record<string, string | undefined> {
+  if (!envFile) return { ...process.env };
+  return { ...process.env, ...parseDotenv(readTextFile(envFile, "env file")) };
+}
+
+/** Memory when asked, Postgres when the environment names one, else the embedded PGlite folder. */
+export function chooseDatabase(
+  env: Readonly<Record<string, string | undefined>>,
+  choice: DatabaseChoice,
+  dataDir: string | undefined,
+): DatabaseTarget {
+  if (!["auto", "memory", "pglite", "postgres"].includes(choice)) {
+    throw new UsageError(`--db must be memory, pglite or postgres, not '${choice}'`);
+  }
+  if (choice === "memory") return { kind: "memory" };
+  const wantsPostgres = choice === "postgres" || (choice === "auto" && namesDatabase(env));
+  if (wantsPostgres) {
+    if (!namesDatabase(env))
+      throw new UsageError("--db postgres needs DATABASE_URL or DB_HOST (in the environment or --env-file)");
+    return { kind: "postgres", settings: parseDatabaseSettings(env, { poolMax: 4 }) };
+  }
+  return { kind: "pglite", dataDir: resolve(dataDir ?? env.DEVRUNNER_DATA_DIR ?? DEFAULT_PGLITE_DIR) };
+}
+
+export function describeTarget(target: DatabaseTarget): string {
+  switch (target.kind) {
+    case "memory":
+      return "in-memory store (nothing is kept)";
+    case "pglite":
+      return `embedded PGlite in ${target.dataDir}`;
+    case "postgres":
+      return describeDatabaseTarget(target.settings);
+  }
+}
+
+/** Refuses ENV=prod (or production) unless the user said --allow-prod. */
+export function guardProduction(env: Readonly<Record<string, string | undefined>>, allowProd: boolean): void {
+  const name = env.ENV?.trim().toLowerCase();
+  if ((name === "prod" || name === "production") && !allowProd) {
+    throw new ProductionRefusedError(
+      `ENV=${env.ENV} is production: refusing to write. Pass --allow-prod if you really mean it.`,
+    );
+  }
+}
