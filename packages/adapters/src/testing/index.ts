@@ -13,3 +13,5 @@ export {
 } from "./fauxqs.ts";
 export { createTestDatabase, type TestDatabase } from "./postgres-test-database.ts";
 export { resetEntityTables } from "./postgres-harness.ts";
+export { createTestCertificates, startPortForward, type TestCertificates } from "./tls-fixtures.ts";
+export { DEFAULT_POSTGRES_TEST_IMAGE, postgresTestImage } from "./postgres-image.ts";

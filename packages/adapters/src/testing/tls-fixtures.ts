@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, connect, type Server } from "node:net";
+import { createServer, connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -71,6 +71,7 @@ export function createTestCertificates(hostName: string): TestCertificates {
 export async function startPortForward(
   targetHost: string,
   targetPort: number,
+  listenPort = 0,
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const server: Server = createServer((local) => {
     const remote = connect(targetPort, targetHost);
@@ -78,11 +79,21 @@ export async function startPortForward(
     local.on("error", () => remote.destroy());
     remote.on("error", () => local.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(listenPort, "127.0.0.1", resolve));
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("port forward did not bind");
   return {
     port: address.port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Closing also cuts open connections, as a dropped tunnel does.
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

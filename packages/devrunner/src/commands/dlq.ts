@@ -39,7 +39,7 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
   try {
-    const messages = await receiveAll(client, state.dlqUrl, values.redrive ? 30 : 2);
+    const messages = await receiveAll(client, state.dlqUrl, values.redrive ? 30 : 0);
     for (const message of messages) {
       const reason = message.MessageAttributes?.failureReason?.StringValue;
       const code = message.MessageAttributes?.failureCode?.StringValue;
@@ -81,7 +81,7 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-/** Every message in the queue, each once: received with a short visibility timeout so listing leaves them there. */
+/** Every message in the queue, each once; a visibility timeout of 0 (listing) leaves them visible. */
 async function receiveAll(
   client: SQSClient,
   queueUrl: string,

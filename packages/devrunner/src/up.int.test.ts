@@ -1,0 +1,148 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
+import { createTestDatabase, startPortForward, type TestDatabase } from "@entity/adapters/testing";
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isolatedEnv, runCli, startCli } from "./testing/cli.ts";
+
+const scratch = mkdtempSync(join(tmpdir(), "up-"));
+const buildDir = join(scratch, "build");
+let database: TestDatabase;
+let db: Kysely<EntityDatabase>;
+
+beforeAll(async () => {
+  database = await createTestDatabase("up");
+  db = new Kysely<EntityDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }) });
+  await migrateToLatest(db);
+});
+afterAll(async () => {
+  await db?.destroy();
+});
+
+function envVars(name: string, variables: Record<string, string | number>): string {
+  const path = join(scratch, `${name}.json`);
+  writeFileSync(path, JSON.stringify({ EntityFunction: { LOG_LEVEL: "WARN", ...variables } }));
+  return path;
+}
+
+const UP_ARGS = [
+  "up",
+  "--port",
+  "0",
+  "--visibility-timeout",
+  "1",
+  "--parameter-overrides",
+  "MaximumConcurrency=2",
+];
+
+describe("devrunner up + publish: the SNS -> SQS -> Lambda flow in one process", () => {
+  it("delivers a published key through SNS and SQS to the function, into the database", async () => {
+    const env = isolatedEnv({ DEVRUNNER_TEST_BUILD_DIR: buildDir });
+    const vars = envVars("postgres", {
+      DB_HOST: String(database.config.host),
+      DB_PORT: Number(database.config.port),
+      DB_NAME: database.name,
+      DB_USER: String(database.config.user),
+      DB_PASSWORD: String(database.config.password),
+      DB_SSL: "disable",
+    });
+    const up = startCli([...UP_ARGS, "--env-vars", vars], env);
+    try {
+      await up.waitFor(/^ready:/m, 60_000);
+      const started = Date.now();
+      const published = await runCli(["publish", "UP_ENTITY_20220608T043249"], env);
+      expect(published.stdout).toMatch(/^published [0-9a-f-]+ UP_ENTITY_20220608T043249/);
+      await up.waitFor(/batch of 1 -> 1 ok, 0 failed[\s\S]*ok\s+\S+ sns: UP_ENTITY_20220608T043249/);
+      const row = await db
+        .selectFrom("entity")
+        .select(["latest_key"])
+        .where("name", "=", "UP_ENTITY")
+        .executeTakeFirst();
+      expect(row?.latest_key).toBe("UP_ENTITY_20220608T043249");
+      console.log(`publish -> committed: ${Date.now() - started} ms`);
+    } finally {
+      expect(await up.stop()).toBe(0);
+    }
+  });
+
+  it("sends a poison key to the DLQ after maxReceiveCount, and dlq --redrive sends it back", async () => {
+    const env = isolatedEnv({ DEVRUNNER_TEST_BUILD_DIR: buildDir });
+    // The function cannot set the invalid key aside (its DLQ_URL goes nowhere), so it reports it failed;
+    // SQS redelivers it until the redrive policy (maxReceiveCount 5) moves it to the DLQ.
+    const vars = envVars("poison", { DLQ_URL: "http://127.0.0.1:9/000000000000/nowhere" });
+    const up = startCli([...UP_ARGS, "--env-vars", vars], env);
+    try {
+      await up.waitFor(/^ready:/m, 60_000);
+      await runCli(["publish", "poison_key", "GOOD_NEIGHBOUR_20220608T043249"], env);
+      await up.waitFor(/failed \(receive 5: goes to the DLQ\)/, 30_000);
+      expect(up.output()).toMatch(
+        /failed \(receive 1: retried after the visibility timeout\) \S+ sns: poison_key/,
+      );
+      let listed = await runCli(["dlq", "--json"], env);
+      for (
+        let i = 0;
+        i < 20 && (JSON.parse(listed.stdout) as { messages: unknown[] }).messages.length === 0;
+        i += 1
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        listed = await runCli(["dlq", "--json"], env);
+      }
+      const dead = JSON.parse(listed.stdout) as { messages: { body: string; receiveCount: number }[] };
+      expect(dead.messages).toHaveLength(1);
+      expect(JSON.parse(dead.messages[0]!.body)).toMatchObject({
+        Type: "Notification",
+        Message: "poison_key",
+      });
+      const redriven = await runCli(["dlq", "--redrive"], env);
+      expect(redriven.stdout).toMatch(/redrove 1 message\(s\)/);
+      await up.waitFor(
+        /failed \(receive 1: retried[^\n]*poison_key[\s\S]*failed \(receive 1: retried[^\n]*poison_key/,
+        15_000,
+      );
+    } finally {
+      await up.stop();
+    }
+  });
+
+  it("retries a record that failed on a database outage and succeeds on redelivery", async () => {
+    const env = isolatedEnv({ DEVRUNNER_TEST_BUILD_DIR: buildDir });
+    let tunnel = await startPortForward(String(database.config.host), Number(database.config.port));
+    const port = tunnel.port;
+    const vars = envVars("flaky", {
+      DB_HOST: "127.0.0.1",
+      DB_PORT: port,
+      DB_NAME: database.name,
+      DB_USER: String(database.config.user),
+      DB_PASSWORD: String(database.config.password),
+      DB_SSL: "disable",
+      DB_CONNECT_TIMEOUT_MS: 1000,
+    });
+    const up = startCli([...UP_ARGS, "--env-vars", vars], env);
+    try {
+      await up.waitFor(/^ready:/m, 60_000);
+      await tunnel.close();
+      await runCli(["publish", "FLAKY_ENTITY_20220608T043249"], env);
+      await up.waitFor(/batch of 1 -> 0 ok, 1 failed/, 30_000);
+      tunnel = await startPortForward(String(database.config.host), Number(database.config.port), port);
+      await up.waitFor(/ok\s+\S+ sns: FLAKY_ENTITY_20220608T043249/, 30_000);
+      const row = await db
+        .selectFrom("entity")
+        .select(["observation_count"])
+        .where("name", "=", "FLAKY_ENTITY")
+        .executeTakeFirst();
+      expect(row?.observation_count).toBe(1);
+    } finally {
+      await up.stop();
+      await tunnel.close();
+    }
+  });
+
+  it("publish says clearly when no local cloud is running", async () => {
+    const result = await runCli(["publish", "X_20220101T000000"], isolatedEnv());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no local cloud is running: start `pnpm devrunner up`/);
+  });
+});
