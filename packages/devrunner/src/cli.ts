@@ -1,5 +1,5 @@
 // devrunner: the fast local loop around EntityFunction. `pnpm devrunner <command> --help` for each command.
-import { ConfigError } from "@entity/adapters";
+import { ConfigError } from "@entity/adapters/postgres";
 import { DomainError } from "@entity/domain";
 import { DevrunnerError, UsageError } from "./errors.ts";
 

@@ -1,19 +1,14 @@
 import { mkdirSync } from "node:fs";
+import { InMemoryEntityStore, InMemoryEventPublisher, SystemClock } from "@entity/adapters/memory";
 import {
-  InMemoryEntityStore,
-  InMemoryEventPublisher,
   KyselyEntityStore,
-  SqsEventPublisher,
-  SystemClock,
   assertSchemaCurrent,
   createPostgresDatabase,
-  lazySqsClient,
   migrateToLatest,
   migrationStatus,
   type EntityDatabase,
   type MigrationStatus,
-} from "@entity/adapters";
-import { createPgliteDatabase } from "@entity/adapters/pglite";
+} from "@entity/adapters/postgres";
 import {
   createEntityService,
   type EntityEvent,
@@ -57,9 +52,12 @@ export async function openDevApp(options: OpenOptions): Promise<DevApp> {
   const { target, env } = options;
   const memoryPublisher = new InMemoryEventPublisher();
   const queueUrl = env.OUTBOUND_QUEUE_URL?.trim();
-  const publisher: EventPublisher = queueUrl
-    ? new SqsEventPublisher({ queueUrl, client: lazySqsClient() })
-    : memoryPublisher;
+  // The AWS SDK and PGlite load only when used: they are most of the devrunner's start-up time.
+  let publisher: EventPublisher = memoryPublisher;
+  if (queueUrl) {
+    const { SqsEventPublisher, lazySqsClient } = await import("@entity/adapters/sqs");
+    publisher = new SqsEventPublisher({ queueUrl, client: lazySqsClient() });
+  }
   let db: Kysely<EntityDatabase> | undefined;
   let store: EntityRepository & Outbox;
 
@@ -71,8 +69,10 @@ export async function openDevApp(options: OpenOptions): Promise<DevApp> {
   } else {
     if (target.kind === "pglite") {
       mkdirSync(target.dataDir, { recursive: true });
+      const { createPgliteDatabase } = await import("@entity/adapters/pglite");
       db = await createPgliteDatabase(target.dataDir);
-      await migrateToLatest(db);
+      // Reading the status is cheaper than a migration run (which takes the migration lock) on every start.
+      if ((await migrationStatus(db)).some((migration) => !migration.executedAt)) await migrateToLatest(db);
     } else {
       db = createPostgresDatabase(target.settings);
       if (options.checkSchema !== false) await assertSchemaCurrent(db);

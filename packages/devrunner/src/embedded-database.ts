@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { migrateToLatest } from "@entity/adapters";
+import { migrateToLatest } from "@entity/adapters/postgres";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { Kysely, PGliteDialect } from "kysely";

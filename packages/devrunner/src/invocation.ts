@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { namesDatabase } from "@entity/adapters";
+import { namesDatabase } from "@entity/adapters/postgres";
 import {
   parseSamTemplate,
   resolveTemplateValue,
@@ -10,8 +10,8 @@ import {
   type SamFunctionDefinition,
   type SamTemplate,
 } from "@entity/adapters/sam";
-import { startLocalCloud, type LocalCloud } from "./cloud/local-cloud.ts";
-import { serveEmbeddedDatabase, type EmbeddedDatabaseServer } from "./embedded-database.ts";
+import type { LocalCloud } from "./cloud/local-cloud.ts";
+import type { EmbeddedDatabaseServer } from "./embedded-database.ts";
 import { InvokeError, UsageError } from "./errors.ts";
 import { newestModification, repositoryRoot } from "./paths.ts";
 
@@ -147,6 +147,8 @@ export async function prepareFunction(options: PrepareOptions): Promise<Prepared
   );
   let ownCloud: LocalCloud | undefined;
   if (!cloud && needsCloud) {
+    // Loaded only when needed: the emulator and PGlite are the heaviest modules the devrunner has.
+    const { startLocalCloud } = await import("./cloud/local-cloud.ts");
     ownCloud = cloud = await startLocalCloud(template);
     options.note(`local cloud: fauxqs on ${cloud.endpoint} with the template's queues and topics`);
     resolved = resolveAll();
@@ -155,6 +157,7 @@ export async function prepareFunction(options: PrepareOptions): Promise<Prepared
   const functionEnv: Record<string, string> = { ...resolved.values, ...hostDatabase, ...fileValues };
   let embedded: EmbeddedDatabaseServer | undefined;
   if (!namesDatabase(functionEnv)) {
+    const { serveEmbeddedDatabase } = await import("./embedded-database.ts");
     embedded = await serveEmbeddedDatabase(options.dataDir);
     options.note(`database: embedded PGlite (${options.dataDir}) served on 127.0.0.1:${embedded.port}`);
     Object.assign(functionEnv, embedded.environment);

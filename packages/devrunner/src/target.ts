@@ -4,7 +4,7 @@ import {
   namesDatabase,
   parseDatabaseSettings,
   type DatabaseConnectionSettings,
-} from "@entity/adapters";
+} from "@entity/adapters/postgres";
 import { parse as parseDotenv } from "dotenv";
 import { readTextFile } from "./args.ts";
 import { ProductionRefusedError, UsageError } from "./errors.ts";

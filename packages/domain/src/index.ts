@@ -22,6 +22,7 @@ export type {
   Clock,
   DeadLetter,
   DeadLetterQueue,
+  EntityChanges,
   EntityRepository,
   EntityState,
   EntityUnitOfWork,

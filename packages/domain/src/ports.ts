@@ -32,23 +32,34 @@ export interface EntityView {
   readonly recentObservations: readonly Observation[];
 }
 
+/** Everything one unit of work writes, in one go. */
+export interface EntityChanges {
+  /** Inserts or replaces these entities' state. */
+  readonly states: readonly EntityState[];
+  readonly observations: readonly Observation[];
+  /** Events to publish once the unit of work has committed. */
+  readonly events: readonly EntityEvent[];
+}
+
 /**
- * The writes of one unit of work. Either all of them commit or none do (the unit of work's function
- * threw, or the commit failed). Methods take whole batches so an adapter can do each in one round trip.
+ * One unit of work. Either all of its writes commit or none do (the unit of work's function threw, or
+ * the commit failed). It reads once and writes once, whatever the batch size, so an adapter can do each
+ * in one round trip.
  */
 export interface EntityUnitOfWork {
   /**
-   * Serialises writers of the same names until the unit of work ends (two Lambdas processing one name
-   * at once must not lose an update) and returns the current state of those that exist.
+   * Serialises writers of these names until the unit of work ends (two Lambdas processing one name at
+   * once must not lose an update), then returns the current state of those that exist and which of
+   * these keys were observed before.
    */
-  lockEntities(names: readonly string[]): Promise<ReadonlyMap<string, EntityState>>;
-  /** Which of these keys were observed before. */
-  findObservedKeys(keys: readonly string[]): Promise<ReadonlySet<string>>;
-  /** Inserts or replaces these entities' state. */
-  saveEntities(states: readonly EntityState[]): Promise<void>;
-  addObservations(observations: readonly Observation[]): Promise<void>;
-  /** Events to publish once the unit of work has committed. */
-  addToOutbox(events: readonly EntityEvent[]): Promise<void>;
+  load(
+    names: readonly string[],
+    keys: readonly string[],
+  ): Promise<{
+    readonly states: ReadonlyMap<string, EntityState>;
+    readonly observedKeys: ReadonlySet<string>;
+  }>;
+  save(changes: EntityChanges): Promise<void>;
 }
 
 export interface EntityRepository {

@@ -199,8 +199,9 @@ async function applyBatch(
   now: Date,
 ): Promise<{ index: number; result: ProcessResult }[]> {
   const names = [...new Set(group.map((request) => request.key.name))].sort();
-  const states = new Map(await unit.lockEntities(names));
-  const seen = new Set(await unit.findObservedKeys([...new Set(group.map((request) => request.key.key))]));
+  const loaded = await unit.load(names, [...new Set(group.map((request) => request.key.key))]);
+  const states = new Map(loaded.states);
+  const seen = new Set(loaded.observedKeys);
   const changed = new Map<string, EntityState>();
   const observations: Observation[] = [];
   const events: EntityEvent[] = [];
@@ -262,8 +263,6 @@ async function applyBatch(
     }
   }
 
-  if (changed.size > 0) await unit.saveEntities([...changed.values()]);
-  if (observations.length > 0) await unit.addObservations(observations);
-  if (events.length > 0) await unit.addToOutbox(events);
+  if (changed.size > 0) await unit.save({ states: [...changed.values()], observations, events });
   return outcomes;
 }

@@ -199,38 +199,45 @@ export function testEntityRepositoryContract(
       const failure = new PermanentPortError("boom");
       await expect(
         harness.repository.unitOfWork(async (unit) => {
-          await unit.lockEntities(["MY_CRYPTIC_ENTITY_XXX_YYY", "ROLLED_BACK"]);
-          await unit.saveEntities([
-            {
-              name: "ROLLED_BACK",
-              latestKey: "ROLLED_BACK_20220101T000000",
-              latestObservedAt: new Date("2022-01-01T00:00:00Z"),
-              firstSeenAt: clock.now(),
-              updatedAt: clock.now(),
-              observationCount: 1,
-            },
-          ]);
-          await unit.addObservations([
-            {
-              key: "ROLLED_BACK_20220101T000000",
-              name: "ROLLED_BACK",
-              observedAt: new Date("2022-01-01T00:00:00Z"),
-              messageId: "x",
-              receivedAt: clock.now(),
-              outcome: "created",
-            },
-          ]);
-          await unit.addToOutbox([
-            {
-              eventId: "00000000-0000-8000-8000-000000000001",
-              type: "entity.created",
-              entityName: "ROLLED_BACK",
-              key: "ROLLED_BACK_20220101T000000",
-              observedAt: "2022-01-01T00:00:00.000Z",
-              occurredAt: clock.now().toISOString(),
-              messageId: "x",
-            },
-          ]);
+          const loaded = await unit.load(
+            ["MY_CRYPTIC_ENTITY_XXX_YYY", "ROLLED_BACK"],
+            [A1, "ROLLED_BACK_20220101T000000"],
+          );
+          expect([...loaded.states.keys()]).toEqual(["MY_CRYPTIC_ENTITY_XXX_YYY"]);
+          expect([...loaded.observedKeys]).toEqual([A1]);
+          await unit.save({
+            states: [
+              {
+                name: "ROLLED_BACK",
+                latestKey: "ROLLED_BACK_20220101T000000",
+                latestObservedAt: new Date("2022-01-01T00:00:00Z"),
+                firstSeenAt: clock.now(),
+                updatedAt: clock.now(),
+                observationCount: 1,
+              },
+            ],
+            observations: [
+              {
+                key: "ROLLED_BACK_20220101T000000",
+                name: "ROLLED_BACK",
+                observedAt: new Date("2022-01-01T00:00:00Z"),
+                messageId: "x",
+                receivedAt: clock.now(),
+                outcome: "created",
+              },
+            ],
+            events: [
+              {
+                eventId: "00000000-0000-8000-8000-000000000001",
+                type: "entity.created",
+                entityName: "ROLLED_BACK",
+                key: "ROLLED_BACK_20220101T000000",
+                observedAt: "2022-01-01T00:00:00.000Z",
+                occurredAt: clock.now().toISOString(),
+                messageId: "x",
+              },
+            ],
+          });
           throw failure;
         }),
       ).rejects.toBe(failure);

@@ -1,4 +1,5 @@
 import type {
+  EntityChanges,
   EntityEvent,
   EntityRepository,
   EntityState,
@@ -18,10 +19,7 @@ interface OutboxEntry {
 
 /** What a fault hook sees: the write about to happen inside a unit of work. */
 export type InMemoryWrite =
-  | { readonly kind: "saveEntities"; readonly states: readonly EntityState[] }
-  | { readonly kind: "addObservations"; readonly observations: readonly Observation[] }
-  | { readonly kind: "addToOutbox"; readonly events: readonly EntityEvent[] }
-  | { readonly kind: "commit" };
+  { readonly kind: "save"; readonly changes: EntityChanges } | { readonly kind: "commit" };
 
 export interface InMemoryEntityStoreOptions {
   /** Called before each write and before commit; throwing fails (and rolls back) the unit of work. */
@@ -54,40 +52,30 @@ export class InMemoryEntityStore implements EntityRepository, Outbox {
         events: [] as EntityEvent[],
       };
       const unit: EntityUnitOfWork = {
-        lockEntities: (names) => {
-          const found = new Map<string, EntityState>();
+        load: (names, keys) => {
+          const states = new Map<string, EntityState>();
           for (const name of names) {
             const state = staged.entities.get(name) ?? this.entities.get(name);
-            if (state) found.set(name, state);
+            if (state) states.set(name, state);
           }
-          return Promise.resolve(found);
-        },
-        findObservedKeys: (keys) => {
           const stagedKeys = new Set(staged.observations.map((observation) => observation.key));
-          return Promise.resolve(
-            new Set(keys.filter((key) => this.observations.has(key) || stagedKeys.has(key))),
+          const observedKeys = new Set(
+            keys.filter((key) => this.observations.has(key) || stagedKeys.has(key)),
           );
+          return Promise.resolve({ states, observedKeys });
         },
-        saveEntities: (states) => {
-          this.beforeWrite({ kind: "saveEntities", states });
-          for (const state of states) staged.entities.set(state.name, { ...state });
-          return Promise.resolve();
-        },
-        addObservations: (observations) => {
-          this.beforeWrite({ kind: "addObservations", observations });
+        save: (changes) => {
+          this.beforeWrite({ kind: "save", changes });
+          for (const state of changes.states) staged.entities.set(state.name, { ...state });
           const stagedKeys = new Set(staged.observations.map((observation) => observation.key));
-          for (const observation of observations) {
+          for (const observation of changes.observations) {
             if (this.observations.has(observation.key) || stagedKeys.has(observation.key)) {
               throw new Error(`observation ${observation.key} already exists`);
             }
             stagedKeys.add(observation.key);
             staged.observations.push({ ...observation });
           }
-          return Promise.resolve();
-        },
-        addToOutbox: (events) => {
-          this.beforeWrite({ kind: "addToOutbox", events });
-          staged.events.push(...events);
+          staged.events.push(...changes.events);
           return Promise.resolve();
         },
       };

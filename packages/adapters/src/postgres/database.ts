@@ -58,9 +58,17 @@ export function createPostgresDatabase(
 ): Kysely<EntityDatabase> {
   const { credentials } = options;
   const pool = async (): Promise<pg.Pool> => {
-    if (!credentials) return new pg.Pool(pgPoolConfig(settings));
-    const { user, password } = await credentials();
-    return new pg.Pool({ ...pgPoolConfig(settings, password), ...(user ? { user } : {}) });
+    let created: pg.Pool;
+    if (!credentials) {
+      created = new pg.Pool(pgPoolConfig(settings));
+    } else {
+      const { user, password } = await credentials();
+      created = new pg.Pool({ ...pgPoolConfig(settings, password), ...(user ? { user } : {}) });
+    }
+    // An idle connection that drops (failover, idle timeout, a restarted server) is reported here; the
+    // pool has already discarded it and the next query connects anew. Unhandled, it would crash the process.
+    created.on("error", () => undefined);
+    return created;
   };
   return new Kysely<EntityDatabase>({
     dialect: new PostgresDialect({ pool }),

@@ -30,6 +30,27 @@ const pglite = migratedStoreHarness(async () => ({ db: await createPgliteDatabas
 afterAll(() => pglite.close());
 testEntityRepositoryContract("PGlite (embedded)", pglite.harness);
 
+describe("locking on Postgres", () => {
+  it("holds an advisory lock per name once load returns, even for names with no row yet", async () => {
+    const database = await createTestDatabase("locks");
+    const db = kyselyOver(new pg.Pool({ ...database.config, max: 2 }));
+    await migrateToLatest(db);
+    const observer = new pg.Client(database.config);
+    await observer.connect();
+    const store = new KyselyEntityStore(db);
+    const held = await store.unitOfWork(async (unit) => {
+      await unit.load(["NEVER_SEEN_A", "NEVER_SEEN_B", "NEVER_SEEN_A"], []);
+      const locks = await observer.query<{ n: number }>(
+        "select count(*)::int as n from pg_locks where locktype = 'advisory' and granted and pid <> pg_backend_pid()",
+      );
+      return locks.rows[0]?.n;
+    });
+    expect(held).toBe(2);
+    await observer.end();
+    await db.destroy();
+  });
+});
+
 describe("batch cost on Postgres", () => {
   it("processes and relays 1,000 entities in a handful of round trips, counted at the pg client", async () => {
     const database = await createTestDatabase("roundtrips");
@@ -75,8 +96,8 @@ describe("batch cost on Postgres", () => {
     );
     expect(results.every((result) => result.outcome === "created")).toBe(true);
     // At least BEGIN, the writes and COMMIT were seen, so the counter counts; at most a constant.
-    expect(processStatements).toBeGreaterThanOrEqual(5);
-    expect(processStatements).toBeLessThanOrEqual(8);
+    expect(processStatements).toBeGreaterThanOrEqual(3);
+    expect(processStatements).toBeLessThanOrEqual(5);
     expect(relay.published).toHaveLength(1000);
     expect(relayStatements).toBeLessThanOrEqual(10);
     expect(publisher.published).toHaveLength(1000);

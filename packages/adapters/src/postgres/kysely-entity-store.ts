@@ -1,4 +1,5 @@
 import type {
+  EntityChanges,
   EntityEvent,
   EntityRepository,
   EntityState,
@@ -117,79 +118,91 @@ class KyselyUnitOfWork implements EntityUnitOfWork {
     this.trx = trx;
   }
 
-  async lockEntities(names: readonly string[]): Promise<ReadonlyMap<string, EntityState>> {
-    if (names.length === 0) return new Map();
-    const ordered = [...names].sort();
-    // Lock every name in one fixed (hash) order, so two batches cannot deadlock. The aggregate makes
-    // Postgres evaluate every lock call; a join could skip them when the entity table is empty.
+  async load(
+    names: readonly string[],
+    keys: readonly string[],
+  ): Promise<{ states: ReadonlyMap<string, EntityState>; observedKeys: ReadonlySet<string> }> {
+    if (names.length === 0) return { states: new Map(), observedKeys: new Set() };
+    // Two round trips, on purpose. First every advisory lock, in one fixed (hash) order so two batches
+    // cannot deadlock (the aggregate makes Postgres evaluate every call). Then the read, in a statement of
+    // its own: under READ COMMITTED a statement's snapshot is taken when it starts, so a read in the same
+    // statement as the lock would miss what the previous holder committed while we waited (a lost update).
     await sql`
       select count(pg_advisory_xact_lock(t.lock_id))
       from (
-        select distinct hashtextextended(name, 7401) as lock_id from unnest(${ordered}::text[]) as u(name)
+        select distinct hashtextextended(name, 7401) as lock_id from unnest(${[...names]}::text[]) as u(name)
         order by lock_id
       ) t
     `.execute(this.trx);
-    const rows = await sql<EntitySelectRow>`
-      select * from entity where name = any(${ordered}::text[])
+    const rows = await sql<LoadRow>`
+      select 'entity' as kind, e.name, e.latest_key, e.latest_observed_at, e.first_seen_at, e.updated_at,
+             e.observation_count, null::text as key
+      from entity e where e.name = any(${[...names]}::text[])
+      union all
+      select 'observed', null, null, null, null, null, null, o.key
+      from observation o where o.key = any(${[...keys]}::text[])
     `.execute(this.trx);
-    return new Map(rows.rows.map((row) => [row.name, toEntityState(row)]));
+    const states = new Map<string, EntityState>();
+    const observedKeys = new Set<string>();
+    for (const row of rows.rows) {
+      if (row.kind === "entity") states.set(row.name!, toEntityState(row as EntitySelectRow));
+      else observedKeys.add(row.key!);
+    }
+    return { states, observedKeys };
   }
 
-  async findObservedKeys(keys: readonly string[]): Promise<ReadonlySet<string>> {
-    if (keys.length === 0) return new Set();
-    const rows = await sql<{ key: string }>`
-      select key from observation where key = any(${[...keys]}::text[])
-    `.execute(this.trx);
-    return new Set(rows.rows.map((row) => row.key));
-  }
-
-  async saveEntities(states: readonly EntityState[]): Promise<void> {
-    if (states.length === 0) return;
+  async save(changes: EntityChanges): Promise<void> {
+    const { states, observations, events } = changes;
+    // One statement for the whole batch; the observation -> entity foreign key is checked at its end,
+    // when the entity rows of the same statement exist.
     await sql`
-      insert into entity (name, latest_key, latest_observed_at, first_seen_at, updated_at, observation_count)
-      select * from unnest(
-        ${states.map((s) => s.name)}::text[],
-        ${states.map((s) => s.latestKey)}::text[],
-        ${states.map((s) => s.latestObservedAt.toISOString())}::timestamptz[],
-        ${states.map((s) => s.firstSeenAt.toISOString())}::timestamptz[],
-        ${states.map((s) => s.updatedAt.toISOString())}::timestamptz[],
-        ${states.map((s) => s.observationCount)}::integer[]
+      with saved as (
+        insert into entity (name, latest_key, latest_observed_at, first_seen_at, updated_at, observation_count)
+        select * from unnest(
+          ${states.map((s) => s.name)}::text[],
+          ${states.map((s) => s.latestKey)}::text[],
+          ${states.map((s) => s.latestObservedAt.toISOString())}::timestamptz[],
+          ${states.map((s) => s.firstSeenAt.toISOString())}::timestamptz[],
+          ${states.map((s) => s.updatedAt.toISOString())}::timestamptz[],
+          ${states.map((s) => s.observationCount)}::integer[]
+        )
+        on conflict (name) do update set
+          latest_key = excluded.latest_key,
+          latest_observed_at = excluded.latest_observed_at,
+          updated_at = excluded.updated_at,
+          observation_count = excluded.observation_count
+        returning 1
+      ), observed as (
+        insert into observation (key, name, observed_at, message_id, received_at, outcome)
+        select * from unnest(
+          ${observations.map((o) => o.key)}::text[],
+          ${observations.map((o) => o.name)}::text[],
+          ${observations.map((o) => o.observedAt.toISOString())}::timestamptz[],
+          ${observations.map((o) => o.messageId)}::text[],
+          ${observations.map((o) => o.receivedAt.toISOString())}::timestamptz[],
+          ${observations.map((o) => o.outcome)}::text[]
+        )
+        returning 1
+      ), queued as (
+        insert into outbox (event_id, event_type, entity_name, payload)
+        select * from unnest(
+          ${events.map((e) => e.eventId)}::text[],
+          ${events.map((e) => e.type)}::text[],
+          ${events.map((e) => e.entityName)}::text[],
+          ${events.map((e) => JSON.stringify(e))}::jsonb[]
+        )
+        returning 1
       )
-      on conflict (name) do update set
-        latest_key = excluded.latest_key,
-        latest_observed_at = excluded.latest_observed_at,
-        updated_at = excluded.updated_at,
-        observation_count = excluded.observation_count
+      select (select count(*) from saved) as entities, (select count(*) from observed) as observations,
+             (select count(*) from queued) as events
     `.execute(this.trx);
   }
+}
 
-  async addObservations(observations: readonly Observation[]): Promise<void> {
-    if (observations.length === 0) return;
-    await sql`
-      insert into observation (key, name, observed_at, message_id, received_at, outcome)
-      select * from unnest(
-        ${observations.map((o) => o.key)}::text[],
-        ${observations.map((o) => o.name)}::text[],
-        ${observations.map((o) => o.observedAt.toISOString())}::timestamptz[],
-        ${observations.map((o) => o.messageId)}::text[],
-        ${observations.map((o) => o.receivedAt.toISOString())}::timestamptz[],
-        ${observations.map((o) => o.outcome)}::text[]
-      )
-    `.execute(this.trx);
-  }
-
-  async addToOutbox(events: readonly EntityEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await sql`
-      insert into outbox (event_id, event_type, entity_name, payload)
-      select * from unnest(
-        ${events.map((e) => e.eventId)}::text[],
-        ${events.map((e) => e.type)}::text[],
-        ${events.map((e) => e.entityName)}::text[],
-        ${events.map((e) => JSON.stringify(e))}::jsonb[]
-      )
-    `.execute(this.trx);
-  }
+interface LoadRow extends Partial<Omit<EntitySelectRow, "name">> {
+  kind: "entity" | "observed";
+  name: string | null;
+  key: string | null;
 }
 
 interface EntitySelectRow {

@@ -20,7 +20,7 @@ describe("batch isolation", () => {
     const app = createTestApp({
       store: {
         beforeWrite: (write) => {
-          if (write.kind === "addObservations" && write.observations.some((o) => o.key === poison)) {
+          if (write.kind === "save" && write.changes.observations.some((o) => o.key === poison)) {
             throw new PermanentPortError("value refused by the store");
           }
         },
@@ -96,7 +96,7 @@ describe("ordered groups and stopping early", () => {
     const app = createTestApp({
       store: {
         beforeWrite: (write) => {
-          if (write.kind === "addObservations" && write.observations.some((o) => o.key === poison)) {
+          if (write.kind === "save" && write.changes.observations.some((o) => o.key === poison)) {
             throw new PermanentPortError("refused");
           }
         },

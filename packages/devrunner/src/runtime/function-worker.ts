@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 export interface LambdaErrorPayload {
@@ -29,7 +30,11 @@ type WorkerMessage =
   | { type: "result"; requestId: string; response: unknown; durationMs: number; maxRssKb: number }
   | { type: "error"; requestId: string; error: LambdaErrorPayload; durationMs: number; maxRssKb: number };
 
-const WORKER = join(import.meta.dirname, "worker.ts");
+// Next to this module when running from the sources; next to the bundle (worker.mjs) when bundled.
+const WORKER =
+  [join(import.meta.dirname, "worker.ts"), join(import.meta.dirname, "worker.mjs")].find((path) =>
+    existsSync(path),
+  ) ?? join(import.meta.dirname, "worker.ts");
 
 export interface FunctionWorkerOptions {
   readonly env: Readonly<Record<string, string>>;

@@ -1,0 +1,19 @@
+// Postgres adapters (Kysely + pg), without the AWS SDK: what the devrunner loads to reach a database.
+export { AdapterError, ConfigError, SchemaNotCurrentError } from "./errors.ts";
+export {
+  describeDatabaseTarget,
+  namesDatabase,
+  parseDatabaseSettings,
+  type DatabaseConnectionSettings,
+  type DatabaseSslMode,
+} from "./postgres/connection-config.ts";
+export { createPostgresDatabase, pgPoolConfig, type DatabaseCredentials } from "./postgres/database.ts";
+export { KyselyEntityStore } from "./postgres/kysely-entity-store.ts";
+export {
+  assertSchemaCurrent,
+  migrateToLatest,
+  migrationStatus,
+  type MigrationStatus,
+} from "./postgres/migrate.ts";
+export { migrations } from "./postgres/migrations/index.ts";
+export type { EntityDatabase } from "./postgres/schema.ts";
