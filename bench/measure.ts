@@ -33,7 +33,7 @@ export function timeCommand(
       stdio: [input === undefined ? "ignore" : "pipe", "ignore", "pipe"],
     });
     let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     if (input !== undefined) child.stdin?.end(input);
     child.on("error", reject);
     child.on("exit", (code) => {

@@ -7,7 +7,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { migrateToLatest } from "@entity/adapters";
+import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
 import { postgresTestImage, startTestFauxqs } from "@entity/adapters/testing";
 import { PostgreSqlContainer } from "@testcontainers/postgresql";
 import { Kysely, PostgresDialect } from "kysely";
@@ -59,7 +59,9 @@ const dbConfig = {
   password: container.getPassword(),
   database: container.getDatabase(),
 };
-const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ ...dbConfig, max: 2 }) }) });
+const db = new Kysely<EntityDatabase>({
+  dialect: new PostgresDialect({ pool: new pg.Pool({ ...dbConfig, max: 2 }) }),
+});
 await migrateToLatest(db);
 const dbEnv = {
   DB_HOST: dbConfig.host,

@@ -5,7 +5,6 @@ import type {
   EntityState,
   EntityUnitOfWork,
   EntityView,
-  Observation,
   Outbox,
   OutboxRelayRound,
 } from "@entity/domain";
