@@ -298,6 +298,8 @@ writeFileSync(
   ]),
 );
 printTable();
+// The imported handler's pool and SQS client, and the emulator, keep the event loop alive.
+process.exit(0);
 
 function printTable(): void {
   const cell = (value: Sample | number | undefined, unit: string): string =>

@@ -6,7 +6,7 @@ export interface Bar {
 
 /** Horizontal bars on a log scale (ours against the published figures we replace). */
 export function barChart(title: string, bars: readonly Bar[]): string {
-  const width = 860;
+  const width = 1000;
   const left = 330;
   const barHeight = 26;
   const top = 48;
@@ -14,7 +14,7 @@ export function barChart(title: string, bars: readonly Bar[]): string {
   const minLog = Math.log10(10);
   const maxLog = Math.log10(Math.max(...bars.map((bar) => bar.ms)) * 1.5);
   const x = (ms: number): number =>
-    ((Math.log10(Math.max(ms, 10)) - minLog) / (maxLog - minLog)) * (width - left - 110);
+    ((Math.log10(Math.max(ms, 10)) - minLog) / (maxLog - minLog)) * (width - left - 300);
   const escape = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
   const format = (ms: number): string =>
     ms >= 60_000

@@ -26,7 +26,8 @@ export interface BatchHandlerDependencies {
 
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
-const DEFAULT_CHUNK_SIZE = 100;
+// Large enough that a batch of 1,000 is two units of work; small enough to stop in time when time runs short.
+const DEFAULT_CHUNK_SIZE = 500;
 const DEFAULT_SAFETY_MARGIN_MILLIS = 3000;
 
 /**
@@ -103,7 +104,7 @@ export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchH
     if (results !== "timed-out") {
       const withEvents = results.filter((result) => "event" in result && result.event !== undefined);
       if (withEvents.length > 0 || !timeIsShort()) {
-        const relay = timeIsShort() ? undefined : await service.relayOutbox();
+        const relay = timeIsShort() ? undefined : await service.relayOutbox({ batchSize: 500 });
         published = relay?.published.length ?? 0;
         if (!relay || relay.error || relay.failed.length > 0) {
           // Redelivery of these records (as duplicates) makes a later invocation relay their events.

@@ -16,6 +16,8 @@ export interface SendLimits {
   /** Attempts for entries SQS reports as failed without the sender at fault. */
   readonly maxAttempts: number;
   readonly backoffMillis: number;
+  /** SendMessageBatch requests in flight at once (standard queues). */
+  readonly parallelRequests: number;
 }
 
 export const DEFAULT_SEND_LIMITS: SendLimits = {
@@ -23,6 +25,7 @@ export const DEFAULT_SEND_LIMITS: SendLimits = {
   maxBatchBytes: SQS_MAX_MESSAGE_BYTES,
   maxAttempts: 3,
   backoffMillis: 100,
+  parallelRequests: 8,
 };
 
 export interface SendFailure {
@@ -67,18 +70,27 @@ export async function sendInBatches(
   }
   let callErrors = 0;
   let lastCallError: unknown;
-  for (const chunk of chunkBySizeAndCount(sendable, limits.maxBatchBytes)) {
-    try {
-      const outcome = await sendWithRetries(client, queueUrl, chunk, limits);
-      sent.push(...outcome.sent);
-      failed.push(...outcome.failed);
-    } catch (error) {
-      callErrors += 1;
-      lastCallError = error;
-      const reason = `SendMessageBatch failed: ${describeError(error)}`;
-      failed.push(...chunk.map((item) => ({ id: item.id, reason, retryable: true })));
+  const chunks = chunkBySizeAndCount(sendable, limits.maxBatchBytes);
+  // Requests go out several at a time; on a FIFO queue one at a time, so a group's order is kept.
+  const parallel = queueUrl.endsWith(".fifo") ? 1 : limits.parallelRequests;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < chunks.length) {
+      const chunk = chunks[next]!;
+      next += 1;
+      try {
+        const outcome = await sendWithRetries(client, queueUrl, chunk, limits);
+        sent.push(...outcome.sent);
+        failed.push(...outcome.failed);
+      } catch (error) {
+        callErrors += 1;
+        lastCallError = error;
+        const reason = `SendMessageBatch failed: ${describeError(error)}`;
+        failed.push(...chunk.map((item) => ({ id: item.id, reason, retryable: true })));
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, chunks.length) }, worker));
   return { sent, failed, callErrors, lastCallError };
 }
 
