@@ -58,6 +58,8 @@ async function bundled() {
       "@aws-sdk/*",
       "pg-native",
       "esbuild",
+      "testcontainers",
+      "@testcontainers/*",
     ],
     logLevel: "error",
   });

@@ -15,6 +15,7 @@ Commands:
   watch process|invoke ...   re-run on every source change
   repl                   a Node REPL with the wired app
   migrate [--status]     apply (or list) migrations on the target database
+  soak [--messages N]    the local flow under load with injected faults, checked for loss and duplicates
 
 Run \`devrunner <command> --help\` for a command's options.`;
 
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dlq: async () => (await import("./commands/dlq.ts")).dlqCommand,
   watch: async () => (await import("./commands/watch.ts")).watchCommand,
   repl: async () => (await import("./commands/repl.ts")).replCommand,
+  soak: async () => (await import("./commands/soak.ts")).soakCommand,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
