@@ -20,7 +20,7 @@ export interface BatchHandlerDependencies {
   readonly ready: () => Promise<void>;
   /** Records per unit of work; the time check runs between units. */
   readonly chunkSize?: number;
-  /** Stop taking new records when less than this is left of the function's time. */
+  /** Stop taking new records when less than this (or a tenth of the invocation's time) is left. */
   readonly safetyMarginMillis?: number;
 }
 
@@ -51,7 +51,10 @@ export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchH
       });
       throw error;
     }
-    const timeIsShort = (): boolean => context.getRemainingTimeInMillis() < margin;
+    // The margin scales with the function's Timeout: a tenth of the time this invocation started with, at
+    // most the configured margin (3 s), so a 3 s function is not "out of time" before it starts.
+    const invocationMargin = Math.min(margin, context.getRemainingTimeInMillis() / 10);
+    const timeIsShort = (): boolean => context.getRemainingTimeInMillis() < invocationMargin;
     const failed = new Set<string>();
     const letters: DeadLetter[] = [];
     const requests: (ProcessRequest & { body: string })[] = [];
@@ -78,7 +81,7 @@ export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchH
 
     const results = await withinTime(
       service.processEntities(requests, { chunkSize, shouldStop: timeIsShort }),
-      context.getRemainingTimeInMillis() - margin / 2,
+      context.getRemainingTimeInMillis() - invocationMargin / 2,
     );
     if (results === "timed-out") {
       logger.warn("time ran out while processing; the batch's records will be retried", {

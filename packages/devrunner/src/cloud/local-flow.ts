@@ -1,7 +1,13 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { LocalEventSourceMapping, type BatchOutcome } from "./event-source-mapping.ts";
 import { LOCAL_REGION, startLocalCloud, type LocalCloud, type LocalQueue } from "./local-cloud.ts";
-import { loadTemplate, pickFunction, prepareFunction, type EnvVarsFile, type PreparedFunction } from "../invocation.ts";
+import {
+  loadTemplate,
+  pickFunction,
+  prepareFunction,
+  type EnvVarsFile,
+  type PreparedFunction,
+} from "../invocation.ts";
 import { FunctionWorker } from "../runtime/function-worker.ts";
 
 export interface LocalFlowOptions {
@@ -32,7 +38,9 @@ export interface LocalFlow {
 export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFlow> {
   const template = loadTemplate(options.templatePath);
   const definition = pickFunction(template, "EntityFunction");
-  const cloud = await startLocalCloud(template, { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds });
+  const cloud = await startLocalCloud(template, {
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+  });
   const prepared = await prepareFunction({
     templatePath: options.templatePath,
     logicalId: definition.logicalId,
@@ -44,16 +52,37 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
     cloud,
     note: options.note ?? (() => undefined),
   });
-  const queueLogicalId = Object.entries(template.resources).find(([, r]) => r.Type === "AWS::SQS::Queue" && r.Properties?.RedrivePolicy)?.[0] ?? "EntityQueue";
+  const queueLogicalId =
+    Object.entries(template.resources).find(
+      ([, r]) => r.Type === "AWS::SQS::Queue" && r.Properties?.RedrivePolicy,
+    )?.[0] ?? "EntityQueue";
   const queue = cloud.queues.get(queueLogicalId)!;
   const workers = Array.from(
     { length: options.concurrency },
-    () => new FunctionWorker({ env: prepared.env, timeoutMs: definition.timeoutSeconds * 1000, memorySizeMb: definition.memorySizeMb, logSink: () => undefined }),
+    () =>
+      new FunctionWorker({
+        env: prepared.env,
+        timeoutMs: definition.timeoutSeconds * 1000,
+        memorySizeMb: definition.memorySizeMb,
+        logSink: () => undefined,
+      }),
   );
   const outcomes: BatchOutcome[] = [];
-  const client = new SQSClient({ endpoint: cloud.endpoint, region: LOCAL_REGION, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  const client = new SQSClient({
+    endpoint: cloud.endpoint,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
   const mapping = new LocalEventSourceMapping({
-    settings: { queueUrl: queue.url, queueArn: queue.arn, region: LOCAL_REGION, batchSize: options.batchSize, batchingWindowSeconds: 0, maximumConcurrency: options.concurrency, reportBatchItemFailures: true },
+    settings: {
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      region: LOCAL_REGION,
+      batchSize: options.batchSize,
+      batchingWindowSeconds: 0,
+      maximumConcurrency: options.concurrency,
+      reportBatchItemFailures: true,
+    },
     client,
     workers,
     onBatch: (outcome) => {
@@ -71,7 +100,11 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
     bodies: (logicalId) => {
       const inspected = cloud.server.inspectQueue(cloud.queues.get(logicalId)?.name ?? logicalId);
       if (!inspected) return [];
-      return [...inspected.messages.ready.map((m) => m.body), ...inspected.messages.inflight.map((m) => m.message.body), ...inspected.messages.delayed.map((m) => m.body)];
+      return [
+        ...inspected.messages.ready.map((m) => m.body),
+        ...inspected.messages.inflight.map((m) => m.message.body),
+        ...inspected.messages.delayed.map((m) => m.body),
+      ];
     },
     stop: async () => {
       await mapping.stop();
@@ -83,7 +116,11 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
 }
 
 /** Polls `check` until it returns true or the time is up. */
-export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 200): Promise<boolean> {
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return true;

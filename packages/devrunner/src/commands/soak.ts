@@ -32,21 +32,36 @@ export async function soakCommand(argv: readonly string[]): Promise<number> {
   const messages = Number(values.messages);
   const faultRate = Number(values["fault-rate"]);
   const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(messages) || messages < 1) throw new UsageError(`--messages must be a positive whole number, not '${values.messages}'`);
-  if (!(faultRate >= 0 && faultRate < 1)) throw new UsageError(`--fault-rate must be from 0 to 1, not '${values["fault-rate"]}'`);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a positive whole number`);
+  if (!Number.isInteger(messages) || messages < 1)
+    throw new UsageError(`--messages must be a positive whole number, not '${values.messages}'`);
+  if (!(faultRate >= 0 && faultRate < 1))
+    throw new UsageError(`--fault-rate must be from 0 to 1, not '${values["fault-rate"]}'`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new UsageError(`--concurrency must be a positive whole number`);
   const env = commandEnvironment(values["env-file"] && userPath(values["env-file"]));
   let stopContainer: (() => Promise<unknown>) | undefined;
   let database: { host: string; port: number; user: string; password: string; database: string };
   if (namesDatabase(env)) {
     const settings = parseDatabaseSettings(env);
-    database = { host: settings.host, port: settings.port, user: settings.user, password: settings.password ?? "", database: settings.database };
+    database = {
+      host: settings.host,
+      port: settings.port,
+      user: settings.user,
+      password: settings.password ?? "",
+      database: settings.database,
+    };
   } else {
     const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
     process.stderr.write(`soak: starting Postgres 17 (${env.PG_TEST_IMAGE ?? "postgres:17"})\n`);
     const container = await new PostgreSqlContainer(env.PG_TEST_IMAGE?.trim() || "postgres:17").start();
     stopContainer = () => container.stop();
-    database = { host: container.getHost(), port: container.getPort(), user: container.getUsername(), password: container.getPassword(), database: container.getDatabase() };
+    database = {
+      host: container.getHost(),
+      port: container.getPort(),
+      user: container.getUsername(),
+      password: container.getPassword(),
+      database: container.getDatabase(),
+    };
   }
   try {
     const report = await runSoak({

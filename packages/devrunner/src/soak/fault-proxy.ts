@@ -4,6 +4,8 @@ export interface FaultProxy {
   readonly port: number;
   /** Connections cut so far. */
   faults(): number;
+  /** Holds every chunk the client sends this long before passing it on (a database that hangs). */
+  setDelay(milliseconds: number): void;
   close(): Promise<void>;
 }
 
@@ -11,8 +13,14 @@ export interface FaultProxy {
  * A TCP proxy in front of Postgres that cuts a connection now and then (a transient fault: a failover, a
  * dropped tunnel): each chunk the client sends is, with probability `faultRate`, the last.
  */
-export async function startFaultProxy(targetHost: string, targetPort: number, faultRate: number, random: () => number = Math.random): Promise<FaultProxy> {
+export async function startFaultProxy(
+  targetHost: string,
+  targetPort: number,
+  faultRate: number,
+  random: () => number = Math.random,
+): Promise<FaultProxy> {
   let faults = 0;
+  let delay = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((local) => {
     const remote = connect(targetPort, targetHost);
@@ -28,7 +36,8 @@ export async function startFaultProxy(targetHost: string, targetPort: number, fa
         cut();
         return;
       }
-      remote.write(chunk);
+      if (delay > 0) setTimeout(() => remote.write(chunk), delay);
+      else remote.write(chunk);
     });
     remote.on("data", (chunk: Buffer) => local.write(chunk));
     local.on("close", () => {
@@ -47,6 +56,9 @@ export async function startFaultProxy(targetHost: string, targetPort: number, fa
   return {
     port,
     faults: () => faults,
+    setDelay: (milliseconds) => {
+      delay = milliseconds;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

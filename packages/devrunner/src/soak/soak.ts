@@ -29,11 +29,21 @@ export interface SoakReport {
   readonly failedRecords: number;
   readonly seconds: number;
   readonly messagesPerSecond: number;
-  readonly counts: { entities: number; observations: number; outboxPublished: number; outboxPending: number; outboundMessages: number; deadLettered: number };
+  readonly counts: {
+    entities: number;
+    observations: number;
+    outboxPublished: number;
+    outboxPending: number;
+    outboundMessages: number;
+    deadLettered: number;
+  };
 }
 
 /** The keys to publish: duplicates (at-least-once delivery), out-of-order stamps, and 1 % poison keys. */
-export function soakKeys(messages: number, random: () => number): { published: string[]; valid: Set<string>; poison: Set<string> } {
+export function soakKeys(
+  messages: number,
+  random: () => number,
+): { published: string[]; valid: Set<string>; poison: Set<string> } {
   const names = Math.max(1, Math.floor(messages / 8));
   const published: string[] = [];
   const valid = new Set<string>();
@@ -66,9 +76,16 @@ export function soakKeys(messages: number, random: () => number): { published: s
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const started = Date.now();
   let seed = 42;
-  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const proxy = await startFaultProxy(options.database.host, options.database.port, options.faultRate / 5, random);
-  const db = new Kysely<EntityDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool({ ...options.database, max: 2 }) }) });
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const proxy = await startFaultProxy(
+    options.database.host,
+    options.database.port,
+    options.faultRate / 5,
+    random,
+  );
+  const db = new Kysely<EntityDatabase>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ ...options.database, max: 2 }) }),
+  });
   await migrateToLatest(db);
   let batches = 0;
   let failedRecords = 0;
@@ -100,7 +117,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   const { published, valid, poison } = soakKeys(options.messages, random);
   for (const key of published) cloud.server.publish(topic.name, key);
-  options.progress(`published ${published.length} keys (${valid.size} distinct valid, ${poison.size} poison) through SNS`);
+  options.progress(
+    `published ${published.length} keys (${valid.size} distinct valid, ${poison.size} poison) through SNS`,
+  );
 
   const expectedNames = new Set([...valid].map((key) => key.replace(/_\d{8}T\d{6}$/, "")));
   const deadline = Date.now() + (options.timeoutSeconds ?? Math.max(120, options.messages / 20)) * 1000;
@@ -115,21 +134,33 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   await flow.stop();
 
   const problems: string[] = [];
-  const storedKeys = new Set((await db.selectFrom("observation").select("key").execute()).map((row) => row.key));
+  const storedKeys = new Set(
+    (await db.selectFrom("observation").select("key").execute()).map((row) => row.key),
+  );
   const lost = [...valid].filter((key) => !storedKeys.has(key));
   if (lost.length > 0) problems.push(`${lost.length} key(s) lost, e.g. ${lost.slice(0, 3).join(", ")}`);
-  if (counts.observations !== storedKeys.size || storedKeys.size !== valid.size) problems.push(`observations ${counts.observations}, distinct keys ${valid.size}`);
-  if (counts.entities !== expectedNames.size) problems.push(`entities ${counts.entities}, distinct names ${expectedNames.size}`);
+  if (counts.observations !== storedKeys.size || storedKeys.size !== valid.size)
+    problems.push(`observations ${counts.observations}, distinct keys ${valid.size}`);
+  if (counts.entities !== expectedNames.size)
+    problems.push(`entities ${counts.entities}, distinct names ${expectedNames.size}`);
   const wrongState = await sql<{ name: string }>`
     select e.name from entity e join (select name, max(observed_at) as latest, count(*)::int as n from observation group by name) o using (name)
     where e.latest_observed_at <> o.latest or e.observation_count <> o.n`.execute(db);
-  if (wrongState.rows.length > 0) problems.push(`${wrongState.rows.length} entities whose state does not match their observations`);
-  const eventIds = new Set((await db.selectFrom("outbox").select("event_id").execute()).map((row) => row.event_id));
-  const delivered = new Set(flow.bodies("OutboundEventsQueue").map((body) => (JSON.parse(body) as { eventId: string }).eventId));
+  if (wrongState.rows.length > 0)
+    problems.push(`${wrongState.rows.length} entities whose state does not match their observations`);
+  const eventIds = new Set(
+    (await db.selectFrom("outbox").select("event_id").execute()).map((row) => row.event_id),
+  );
+  const delivered = new Set(
+    flow.bodies("OutboundEventsQueue").map((body) => (JSON.parse(body) as { eventId: string }).eventId),
+  );
   const unpublished = [...eventIds].filter((id) => !delivered.has(id));
   if (unpublished.length > 0) problems.push(`${unpublished.length} committed event(s) never delivered`);
-  const deadKeys = new Set(flow.bodies("EntityDeadLetterQueue").map((body) => (JSON.parse(body) as { Message: string }).Message));
-  if (deadKeys.size !== poison.size || [...poison].some((key) => !deadKeys.has(key))) problems.push(`DLQ holds ${deadKeys.size} keys, expected exactly the ${poison.size} poison keys`);
+  const deadKeys = new Set(
+    flow.bodies("EntityDeadLetterQueue").map((body) => (JSON.parse(body) as { Message: string }).Message),
+  );
+  if (deadKeys.size !== poison.size || [...poison].some((key) => !deadKeys.has(key)))
+    problems.push(`DLQ holds ${deadKeys.size} keys, expected exactly the ${poison.size} poison keys`);
   if (!done(counts)) problems.push("did not settle before the deadline");
 
   const seconds = (Date.now() - started) / 1000;
@@ -151,7 +182,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   await db.destroy();
   return report;
 
-  async function settle(): Promise<{ entities: number; observations: number; outboxPublished: number; outboxPending: number; outboundMessages: number; deadLettered: number }> {
+  async function settle(): Promise<{
+    entities: number;
+    observations: number;
+    outboxPublished: number;
+    outboxPending: number;
+    outboundMessages: number;
+    deadLettered: number;
+  }> {
     const row = await sql<{ entities: number; observations: number; published: number; pending: number }>`
       select (select count(*)::int from entity) as entities, (select count(*)::int from observation) as observations,
              (select count(*)::int from outbox where published_at is not null) as published,
