@@ -114,7 +114,7 @@ describe("fuzzing the handler with bad input, against Postgres 17", () => {
             return { messageId: `${id}#${sequence}`, body: text, attributes: {} } as unknown as SQSRecord;
           });
           const before = deadLetters.letters.length;
-          const response = await handler({ Records: records } as SQSEvent, context);
+          const response = await handler({ Records: records }, context);
           expect(response.batchItemFailures).toEqual([]);
           const lettered = new Map(
             deadLetters.letters.slice(before).map((letter) => [letter.messageId, letter]),
