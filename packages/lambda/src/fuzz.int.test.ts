@@ -2,7 +2,7 @@ import { InMemoryDeadLetterQueue, InMemoryEventPublisher, ManualClock } from "@e
 import { KyselyEntityStore, migrateToLatest, type EntityDatabase } from "@entity/adapters/postgres";
 import { createTestDatabase } from "@entity/adapters/testing";
 import { createEntityService, parseEntityKey } from "@entity/domain";
-import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Context, SQSRecord } from "aws-lambda";
 import fc from "fast-check";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
