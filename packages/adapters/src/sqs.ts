@@ -2,6 +2,7 @@
 export {
   SqsEventPublisher,
   lazySqsClient,
+  type SqsClientProvider,
   type SqsEventPublisherOptions,
 } from "./sqs/sqs-event-publisher.ts";
 export { SqsDeadLetterQueue } from "./sqs/sqs-dead-letter-queue.ts";

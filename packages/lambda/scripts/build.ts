@@ -2,7 +2,7 @@
 // and the cold-import time. `sam build` calls it through the Makefile's build-EntityFunction target.
 //   node packages/lambda/scripts/build.ts [--outdir DIR] [--zip FILE | --no-zip] [--quiet]
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
@@ -20,13 +20,22 @@ const { values } = parseArgs({
 const outdir = resolve(values.outdir);
 const bundle = join(outdir, "index.mjs");
 
+// Stale chunks of an earlier build must not ship: remove this build's kind of files, nothing else.
 mkdirSync(outdir, { recursive: true });
-rmSync(bundle, { force: true });
+for (const name of readdirSync(outdir)) if (/\.mjs(\.map)?$/.test(name)) rmSync(join(outdir, name));
 await build({
-  entryPoints: [join(packageDir, "src", "index.ts")],
-  outfile: bundle,
+  entryPoints: { index: join(packageDir, "src", "index.ts") },
+  outdir,
+  outExtension: { ".js": ".mjs" },
+  // The AWS SDK is imported on first use (a dynamic import): as its own chunks, a cold start does not
+  // parse it before the first message needs it.
+  splitting: true,
+  chunkNames: "chunk-[hash]",
   bundle: true,
   platform: "node",
+  // ES module builds first (the AWS SDK ships both): they tree-shake, and a dynamic import of them keeps
+  // its named exports (a CommonJS build in a chunk exposes only `default`).
+  mainFields: ["module", "main"],
   target: "node24",
   format: "esm",
   minify: true,
@@ -42,12 +51,19 @@ await build({
 });
 if (!values["no-zip"]) {
   mkdirSync(dirname(values.zip), { recursive: true });
-  writeZip(values.zip, [bundle, `${bundle}.map`]);
+  writeZip(
+    values.zip,
+    artifactFiles().map((name) => join(outdir, name)),
+  );
 }
 
 if (!values.quiet) {
   const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
-  console.log(`bundle ${bundle}: ${kib(statSync(bundle).size)} minified (sourcemap not counted)`);
+  const code = artifactFiles().filter((name) => name.endsWith(".mjs"));
+  const total = code.reduce((sum, name) => sum + statSync(join(outdir, name)).size, 0);
+  console.log(
+    `bundle ${outdir}: ${kib(total)} minified in ${code.length} files (sourcemaps not counted); loaded at init: index.mjs ${kib(statSync(bundle).size)}`,
+  );
   if (!values["no-zip"]) console.log(`zip ${values.zip}: ${kib(statSync(values.zip).size)}`);
   const coldImport = measureColdImport(bundle);
   console.log(`cold import (load the bundle, parse config, build the container; no I/O): ${coldImport}`);
@@ -77,4 +93,10 @@ function measureColdImport(file: string): string {
     Array.from({ length: runs }, () => time(`await import(${JSON.stringify(`file://${file}`)});`)),
   );
   return `${(withImport - baseline).toFixed(0)} ms over \`node -e ''\` (${withImport.toFixed(0)} ms vs ${baseline.toFixed(0)} ms, median of ${runs})`;
+}
+
+function artifactFiles(): string[] {
+  return readdirSync(outdir)
+    .filter((name) => name.endsWith(".mjs") || name.endsWith(".mjs.map"))
+    .sort();
 }

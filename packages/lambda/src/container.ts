@@ -1,6 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
   KyselyEntityStore,
   SqsDeadLetterQueue,
@@ -12,6 +11,7 @@ import {
   lazySecretsManagerClient,
   lazySqsClient,
   type EntityDatabase,
+  type SqsClientProvider,
 } from "@entity/adapters";
 import {
   createEntityService,
@@ -24,6 +24,8 @@ import { Container } from "inversify";
 import type { Kysely } from "kysely";
 import { createSqsBatchHandler, type HandlerLogger, type SqsBatchHandler } from "./batch-handler.ts";
 import type { LambdaConfig } from "./config.ts";
+
+type SecretsClientProvider = () => SecretsManagerClient | Promise<SecretsManagerClient>;
 
 /** Explicit tokens: esbuild emits no decorator metadata, so nothing is resolved by type. */
 export const TOKENS = {
@@ -42,8 +44,8 @@ export const TOKENS = {
 } as const;
 
 export interface LambdaOverrides {
-  readonly sqsClient?: () => SQSClient;
-  readonly secretsClient?: () => SecretsManagerClient;
+  readonly sqsClient?: SqsClientProvider;
+  readonly secretsClient?: SecretsClientProvider;
   readonly logger?: HandlerLogger;
 }
 
@@ -62,14 +64,14 @@ export function buildLambdaContainer(config: LambdaConfig, overrides: LambdaOver
         persistentKeys: { env: config.env },
       }),
   );
-  container.bind<() => SQSClient>(TOKENS.sqsClient).toConstantValue(overrides.sqsClient ?? lazySqsClient());
+  container.bind<SqsClientProvider>(TOKENS.sqsClient).toConstantValue(overrides.sqsClient ?? lazySqsClient());
   container
-    .bind<() => SecretsManagerClient>(TOKENS.secretsClient)
+    .bind<SecretsClientProvider>(TOKENS.secretsClient)
     .toConstantValue(overrides.secretsClient ?? lazySecretsManagerClient());
   container
     .bind<Kysely<EntityDatabase>>(TOKENS.database)
     .toResolvedValue(
-      (cfg: LambdaConfig, secrets: () => SecretsManagerClient) =>
+      (cfg: LambdaConfig, secrets: SecretsClientProvider) =>
         createPostgresDatabase(
           cfg.database,
           cfg.dbSecretArn ? { credentials: databaseSecretCredentials(cfg.dbSecretArn, secrets) } : {},
@@ -82,14 +84,14 @@ export function buildLambdaContainer(config: LambdaConfig, overrides: LambdaOver
   container
     .bind<EventPublisher>(TOKENS.publisher)
     .toResolvedValue(
-      (cfg: LambdaConfig, client: () => SQSClient) =>
+      (cfg: LambdaConfig, client: SqsClientProvider) =>
         new SqsEventPublisher({ queueUrl: cfg.outboundQueueUrl, client }),
       [TOKENS.config, TOKENS.sqsClient],
     );
   container
     .bind<DeadLetterQueue>(TOKENS.deadLetters)
     .toResolvedValue(
-      (cfg: LambdaConfig, client: () => SQSClient) =>
+      (cfg: LambdaConfig, client: SqsClientProvider) =>
         new SqsDeadLetterQueue({ queueUrl: cfg.dlqUrl, client }),
       [TOKENS.config, TOKENS.sqsClient],
     );

@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { TransientPortError } from "@entity/domain";
 import type { DatabaseCredentials } from "../postgres/database.ts";
 
@@ -9,21 +9,27 @@ import type { DatabaseCredentials } from "../postgres/database.ts";
  */
 export function databaseSecretCredentials(
   secretArn: string,
-  client: () => SecretsManagerClient = lazySecretsManagerClient(),
+  client: () => SecretsManagerClient | Promise<SecretsManagerClient> = lazySecretsManagerClient(),
 ): () => Promise<DatabaseCredentials> {
   let cached: Promise<DatabaseCredentials> | undefined;
   return () => {
-    cached ??= fetchCredentials(client(), secretArn).catch((error: unknown) => {
-      cached = undefined;
-      throw error;
-    });
+    cached ??= Promise.resolve(client())
+      .then((resolved) => fetchCredentials(resolved, secretArn))
+      .catch((error: unknown) => {
+        cached = undefined;
+        throw error;
+      });
     return cached;
   };
 }
 
-export function lazySecretsManagerClient(): () => SecretsManagerClient {
-  let client: SecretsManagerClient | undefined;
-  return () => (client ??= new SecretsManagerClient({}));
+/** One Secrets Manager client, created (and the SDK loaded) on first use. */
+export function lazySecretsManagerClient(): () => Promise<SecretsManagerClient> {
+  let client: Promise<SecretsManagerClient> | undefined;
+  return () =>
+    (client ??= import("@aws-sdk/client-secrets-manager").then(
+      ({ SecretsManagerClient: Client }) => new Client({}),
+    ));
 }
 
 async function fetchCredentials(
@@ -32,6 +38,7 @@ async function fetchCredentials(
 ): Promise<DatabaseCredentials> {
   let secretString: string | undefined;
   try {
+    const { GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
     secretString = (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : "unknown error";

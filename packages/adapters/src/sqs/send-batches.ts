@@ -1,8 +1,4 @@
-import {
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import type { SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
 
 /** SQS's limits for one message and for one SendMessageBatch request (1 MiB since August 2025). */
 export const SQS_MAX_BATCH_ENTRIES = 10;
@@ -106,6 +102,8 @@ async function sendWithRetries(
   for (let attempt = 1; pending.length > 0; attempt += 1) {
     // Entry ids are positions: the caller's ids may hold characters SQS does not allow there.
     const byEntryId = new Map(pending.map((item, index) => [`e${index}`, item]));
+    // Loaded on first send, not at start: the SDK is most of the bundle, and a cold start pays for it.
+    const { SendMessageBatchCommand } = await import("@aws-sdk/client-sqs");
     const response = await client.send(
       new SendMessageBatchCommand({
         QueueUrl: queueUrl,

@@ -1,5 +1,5 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DeadLetter, DeadLetterQueue } from "@entity/domain";
+import type { SqsClientProvider } from "./sqs-event-publisher.ts";
 import { DEFAULT_SEND_LIMITS, sendInBatches, type OutgoingMessage, type SendLimits } from "./send-batches.ts";
 
 const MAX_REASON_LENGTH = 1000;
@@ -10,11 +10,11 @@ const MAX_REASON_LENGTH = 1000;
  */
 export class SqsDeadLetterQueue implements DeadLetterQueue {
   private readonly queueUrl: string;
-  private readonly client: () => SQSClient;
+  private readonly client: SqsClientProvider;
   private readonly limits: SendLimits;
   private readonly fifo: boolean;
 
-  constructor(options: { queueUrl: string; client: () => SQSClient } & Partial<SendLimits>) {
+  constructor(options: { queueUrl: string; client: SqsClientProvider } & Partial<SendLimits>) {
     const { queueUrl, client, ...limits } = options;
     this.queueUrl = queueUrl;
     this.client = client;
@@ -26,7 +26,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     if (letters.length === 0) return { failed: [] };
     const messages = new Map(letters.map((letter) => [letter.messageId, this.messageFor(letter)]));
     try {
-      const outcome = await sendInBatches(this.client(), this.queueUrl, messages, this.limits);
+      const outcome = await sendInBatches(await this.client(), this.queueUrl, messages, this.limits);
       return { failed: outcome.failed.map((failure) => failure.id) };
     } catch {
       return { failed: letters.map((letter) => letter.messageId) };

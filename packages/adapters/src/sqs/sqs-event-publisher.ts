@@ -1,4 +1,4 @@
-import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
+import type { SQSClient, SQSClientConfig } from "@aws-sdk/client-sqs";
 import {
   TransientPortError,
   type EntityEvent,
@@ -16,20 +16,24 @@ import {
 export interface SqsEventPublisherOptions extends Partial<SendLimits> {
   readonly queueUrl: string;
   /** The process's one client; see `lazySqsClient`. */
-  readonly client: () => SQSClient;
+  readonly client: SqsClientProvider;
 }
 
+export type SqsClientProvider = () => SQSClient | Promise<SQSClient>;
+
 /**
- * One SQS client, created on first use. Endpoint and region come from the SDK's own settings
- * (`AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL`, `AWS_REGION`) unless `config` overrides them.
+ * One SQS client, created (and the SDK loaded) on first use. Endpoint and region come from the SDK's own
+ * settings (`AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL`, `AWS_REGION`) unless `config` overrides them.
  */
-export function lazySqsClient(config: SQSClientConfig = {}): () => SQSClient {
-  let client: SQSClient | undefined;
+export function lazySqsClient(config: SQSClientConfig = {}): () => Promise<SQSClient> {
+  let client: Promise<SQSClient> | undefined;
   return () => {
-    // With an endpoint from the environment (an emulator such as fauxqs), keep to it: by default the SDK
-    // sends to the queue URL's host instead, and an emulator's `sqs.REGION.localhost` need not resolve.
-    const endpointFromEnv = Boolean(process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL);
-    client ??= new SQSClient({ ...(endpointFromEnv ? { useQueueUrlAsEndpoint: false } : {}), ...config });
+    client ??= import("@aws-sdk/client-sqs").then(({ SQSClient: Client }) => {
+      // With an endpoint from the environment (an emulator such as fauxqs), keep to it: by default the SDK
+      // sends to the queue URL's host instead, and an emulator's `sqs.REGION.localhost` need not resolve.
+      const endpointFromEnv = Boolean(process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL);
+      return new Client({ ...(endpointFromEnv ? { useQueueUrlAsEndpoint: false } : {}), ...config });
+    });
     return client;
   };
 }
@@ -41,7 +45,7 @@ export function lazySqsClient(config: SQSClientConfig = {}): () => SQSClient {
  */
 export class SqsEventPublisher implements EventPublisher {
   private readonly queueUrl: string;
-  private readonly client: () => SQSClient;
+  private readonly client: SqsClientProvider;
   private readonly limits: SendLimits;
   private readonly fifo: boolean;
 
@@ -56,7 +60,7 @@ export class SqsEventPublisher implements EventPublisher {
   async publish(events: readonly EntityEvent[]): Promise<PublishResult> {
     if (events.length === 0) return { published: [], failed: [] };
     const messages = new Map(events.map((event) => [event.eventId, this.messageFor(event)]));
-    const outcome = await sendInBatches(this.client(), this.queueUrl, messages, this.limits);
+    const outcome = await sendInBatches(await this.client(), this.queueUrl, messages, this.limits);
     const failed = outcome.failed.map((failure) => ({
       eventId: failure.id,
       reason: failure.reason,
