@@ -75,8 +75,7 @@ export function soakKeys(
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const started = Date.now();
-  let seed = 42;
-  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const random = seededRandom(42);
   const proxy = await startFaultProxy(
     options.database.host,
     options.database.port,
@@ -128,7 +127,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     counts = await settle();
     options.progress(
-      `${counts.observations}/${valid.size} keys stored, ${counts.deadLettered}/${poison.size} dead-lettered, ${counts.outboxPending} events pending, ${proxy.faults()} faults injected, ${Math.round(published.length / ((Date.now() - started) / 1000))} msg/s`,
+      `${counts.observations}/${valid.size} keys stored, ${counts.deadLettered}/${poison.size} dead-lettered, ${counts.outboxPending} pending, ${proxy.faults()} faults injected, ${Math.round((batches * (options.batchSize ?? 10)) / ((Date.now() - started) / 1000))} records/s`,
     );
   }
   await flow.stop();
@@ -209,4 +208,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   function done(c: { observations: number; outboxPending: number; deadLettered: number }): boolean {
     return c.observations >= valid.size && c.deadLettered >= poison.size && c.outboxPending === 0;
   }
+}
+
+/** mulberry32: a small seeded generator, so a soak run can be repeated exactly. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
