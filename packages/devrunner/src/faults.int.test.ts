@@ -49,6 +49,21 @@ function functionEnv(
   };
 }
 
+/** The function's environment for a test database, reached directly. */
+function envFor(
+  database: TestDatabase,
+  extra: Record<string, string | number> = {},
+): Record<string, string | number> {
+  return functionEnv(
+    String(database.config.host),
+    Number(database.config.port),
+    database.name,
+    String(database.config.user),
+    String(database.config.password),
+    extra,
+  );
+}
+
 async function openDatabase(prefix: string): Promise<{ database: TestDatabase; db: Kysely<EntityDatabase> }> {
   const database = await createTestDatabase(prefix);
   const db = new Kysely<EntityDatabase>({
@@ -176,13 +191,7 @@ describe("fault injection through the local flow", () => {
     const { database, db } = await openDatabase("faults_publish");
     const flow = await flowOn({
       templatePath: join(repoRoot, "template.yaml"),
-      functionEnv: functionEnv(
-        String(database.config.host),
-        Number(database.config.port),
-        database.name,
-        String(database.config.user),
-        String(database.config.password),
-      ),
+      functionEnv: envFor(database),
       dataDir: join(scratch, "pglite"),
       concurrency: 2,
       batchSize: 10,
@@ -248,13 +257,7 @@ describe("fault injection through the local flow", () => {
     const { database, db } = await openDatabase("faults_redelivery");
     const flow = await flowOn({
       templatePath: join(repoRoot, "template.yaml"),
-      functionEnv: functionEnv(
-        String(database.config.host),
-        Number(database.config.port),
-        database.name,
-        String(database.config.user),
-        String(database.config.password),
-      ),
+      functionEnv: envFor(database),
       dataDir: join(scratch, "pglite"),
       concurrency: 2,
       batchSize: 7,
@@ -296,13 +299,7 @@ describe("fault injection through the local flow", () => {
     const { database, db } = await openDatabase("faults_concurrency");
     const flow = await flowOn({
       templatePath: join(repoRoot, "template.yaml"),
-      functionEnv: functionEnv(
-        String(database.config.host),
-        Number(database.config.port),
-        database.name,
-        String(database.config.user),
-        String(database.config.password),
-      ),
+      functionEnv: envFor(database),
       dataDir: join(scratch, "pglite"),
       concurrency: 2,
       batchSize: 3,
@@ -343,14 +340,7 @@ describe("fault injection through the local flow", () => {
       templatePath: template,
       // The poison key cannot be set aside by the function (its DLQ goes nowhere), so it fails until the
       // queue's redrive policy moves it to the (FIFO) DLQ after 5 receives.
-      functionEnv: functionEnv(
-        String(database.config.host),
-        Number(database.config.port),
-        database.name,
-        String(database.config.user),
-        String(database.config.password),
-        { DLQ_URL: "http://127.0.0.1:9/000000000000/nowhere" },
-      ),
+      functionEnv: envFor(database, { DLQ_URL: "http://127.0.0.1:9/000000000000/nowhere" }),
       dataDir: join(scratch, "pglite"),
       concurrency: 2,
       batchSize: 10,

@@ -7,6 +7,7 @@ import {
 } from "@entity/adapters/postgres";
 import { parse as parseDotenv } from "dotenv";
 import { readTextFile } from "./args.ts";
+import { userPath } from "./paths.ts";
 import { ProductionRefusedError, UsageError } from "./errors.ts";
 
 export type DatabaseChoice = "auto" | "memory" | "pglite" | "postgres";
@@ -62,4 +63,40 @@ export function guardProduction(env: Readonly<Record<string, string | undefined>
       `ENV=${env.ENV} is production: refusing to write. Pass --allow-prod if you really mean it.`,
     );
   }
+}
+
+/** The flags every command that writes to a database takes, and `--json` / `--help`. */
+export const TARGET_OPTIONS = {
+  db: { type: "string", default: "auto" },
+  "env-file": { type: "string" },
+  "data-dir": { type: "string" },
+  "allow-prod": { type: "boolean", default: false },
+} as const;
+
+export const OUTPUT_OPTIONS = {
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+/**
+ * The environment (with --env-file, a path relative to where the user typed the command) and the
+ * database it names; refuses production unless --allow-prod (or when only reading).
+ */
+export function resolveTarget(
+  values: {
+    db: string;
+    "env-file"?: string | undefined;
+    "data-dir"?: string | undefined;
+    "allow-prod": boolean;
+  },
+  options: { readOnly?: boolean } = {},
+): { env: Record<string, string | undefined>; target: DatabaseTarget } {
+  const env = commandEnvironment(values["env-file"] && userPath(values["env-file"]));
+  if (!options.readOnly) guardProduction(env, values["allow-prod"]);
+  const target = chooseDatabase(
+    env,
+    values.db as DatabaseChoice,
+    values["data-dir"] && userPath(values["data-dir"]),
+  );
+  return { env, target };
 }

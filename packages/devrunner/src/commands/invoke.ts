@@ -6,7 +6,7 @@ import { prepareFunction, validateEnvVarsFile, type PreparedFunction } from "../
 import { createOutput, type Output } from "../output.ts";
 import { userPath } from "../paths.ts";
 import { FunctionWorker, formatReport, type InvocationReport } from "../runtime/function-worker.ts";
-import { commandEnvironment, DEFAULT_PGLITE_DIR, guardProduction } from "../target.ts";
+import { commandEnvironment, DEFAULT_PGLITE_DIR, guardProduction, OUTPUT_OPTIONS } from "../target.ts";
 
 export const INVOKE_HELP = `devrunner invoke [FunctionLogicalId] --event FILE|- [--env-vars FILE] [options]
 
@@ -32,16 +32,20 @@ Options:
 The response goes to stdout; the function's logs and the REPORT line to stderr.
 Exit codes: 0 the function returned, 1 it threw, failed to init or timed out, 2 bad usage.`;
 
-export const INVOKE_OPTIONS = {
-  event: { type: "string", short: "e" },
+/** The flags `invoke` shares with `up`: which function, its environment, the devrunner's own. */
+export const FUNCTION_OPTIONS = {
   "env-vars": { type: "string", short: "n" },
   template: { type: "string", short: "t", default: "template.yaml" },
   "parameter-overrides": { type: "string" },
   "env-file": { type: "string" },
   "data-dir": { type: "string" },
   "allow-prod": { type: "boolean", default: false },
-  json: { type: "boolean", default: false },
-  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+export const INVOKE_OPTIONS = {
+  event: { type: "string", short: "e" },
+  ...FUNCTION_OPTIONS,
+  ...OUTPUT_OPTIONS,
 } as const;
 
 export interface InvokeRequest {
@@ -148,7 +152,7 @@ export function printInvocation(
   return result.status === "ok" ? 0 : 1;
 }
 
-function parseParameterOverrides(text: string | undefined): Record<string, string> {
+export function parseParameterOverrides(text: string | undefined): Record<string, string> {
   const overrides: Record<string, string> = {};
   for (const pair of text?.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []) {
     const match = /^(?:ParameterKey=)?([A-Za-z0-9]+)(?:=|,ParameterValue=)(.*)$/.exec(pair);

@@ -1,13 +1,7 @@
 import { parseCommandArgs } from "../args.ts";
 import { openDevApp } from "../composition.ts";
 import { createOutput } from "../output.ts";
-import {
-  chooseDatabase,
-  commandEnvironment,
-  describeTarget,
-  guardProduction,
-  type DatabaseChoice,
-} from "../target.ts";
+import { describeTarget, OUTPUT_OPTIONS, resolveTarget, TARGET_OPTIONS } from "../target.ts";
 
 export const MIGRATE_HELP = `devrunner migrate [--status] [options]
 
@@ -21,20 +15,14 @@ Options:
 export async function migrateCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs("migrate", argv, {
     status: { type: "boolean", default: false },
-    db: { type: "string", default: "auto" },
-    "env-file": { type: "string" },
-    "data-dir": { type: "string" },
-    "allow-prod": { type: "boolean", default: false },
-    json: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
+    ...TARGET_OPTIONS,
+    ...OUTPUT_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(`${MIGRATE_HELP}\n`);
     return 0;
   }
-  const env = commandEnvironment(values["env-file"]);
-  if (!values.status) guardProduction(env, values["allow-prod"]);
-  const target = chooseDatabase(env, values.db as DatabaseChoice, values["data-dir"]);
+  const { env, target } = resolveTarget(values, { readOnly: values.status });
   const output = createOutput(values.json);
   output.note(`target: ${describeTarget(target)}`);
   const app = await openDevApp({ target, env, checkSchema: false });

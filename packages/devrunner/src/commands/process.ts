@@ -5,13 +5,7 @@ import { openDevApp, type DevApp } from "../composition.ts";
 import { UsageError } from "../errors.ts";
 import { recordLastCommand } from "../last-command.ts";
 import { createOutput, type Output } from "../output.ts";
-import {
-  chooseDatabase,
-  commandEnvironment,
-  describeTarget,
-  guardProduction,
-  type DatabaseChoice,
-} from "../target.ts";
+import { describeTarget, OUTPUT_OPTIONS, resolveTarget, TARGET_OPTIONS } from "../target.ts";
 
 export const PROCESS_HELP = `devrunner process KEY... [options]
 
@@ -28,14 +22,7 @@ Options:
 
 Exit codes: 0 all keys accepted, 1 a key was invalid or failed, 2 bad usage, 3 production refused.`;
 
-export const PROCESS_OPTIONS = {
-  db: { type: "string", default: "auto" },
-  "env-file": { type: "string" },
-  "data-dir": { type: "string" },
-  "allow-prod": { type: "boolean", default: false },
-  json: { type: "boolean", default: false },
-  help: { type: "boolean", short: "h", default: false },
-} as const;
+export const PROCESS_OPTIONS = { ...TARGET_OPTIONS, ...OUTPUT_OPTIONS } as const;
 
 export async function processCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs("process", argv, PROCESS_OPTIONS);
@@ -46,9 +33,7 @@ export async function processCommand(argv: readonly string[]): Promise<number> {
   if (positionals.length === 0)
     throw new UsageError("process: give at least one KEY\nrun `devrunner process --help` for usage");
   recordLastCommand("process", argv);
-  const env = commandEnvironment(values["env-file"]);
-  guardProduction(env, values["allow-prod"]);
-  const target = chooseDatabase(env, values.db as DatabaseChoice, values["data-dir"]);
+  const { env, target } = resolveTarget(values);
   const output = createOutput(values.json);
   output.note(`target: ${describeTarget(target)}`);
   const app = await openDevApp({ target, env });

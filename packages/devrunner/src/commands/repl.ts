@@ -2,13 +2,7 @@ import { randomUUID } from "node:crypto";
 import { start } from "node:repl";
 import { parseCommandArgs } from "../args.ts";
 import { openDevApp } from "../composition.ts";
-import {
-  chooseDatabase,
-  commandEnvironment,
-  describeTarget,
-  guardProduction,
-  type DatabaseChoice,
-} from "../target.ts";
+import { describeTarget, resolveTarget, TARGET_OPTIONS } from "../target.ts";
 
 export const REPL_HELP = `devrunner repl [--db memory|pglite|postgres] [--env-file FILE] [--data-dir DIR] [--allow-prod]
 
@@ -20,19 +14,14 @@ A Node REPL with the wired app:
 
 export async function replCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs("repl", argv, {
-    db: { type: "string", default: "auto" },
-    "env-file": { type: "string" },
-    "data-dir": { type: "string" },
-    "allow-prod": { type: "boolean", default: false },
+    ...TARGET_OPTIONS,
     help: { type: "boolean", short: "h", default: false },
   });
   if (values.help) {
     process.stdout.write(`${REPL_HELP}\n`);
     return 0;
   }
-  const env = commandEnvironment(values["env-file"]);
-  guardProduction(env, values["allow-prod"]);
-  const target = chooseDatabase(env, values.db as DatabaseChoice, values["data-dir"]);
+  const { env, target } = resolveTarget(values);
   const devApp = await openDevApp({ target, env });
   process.stdout.write(
     `target: ${describeTarget(target)}\napp.process("KEY"), app.get("NAME"); .exit to leave\n`,

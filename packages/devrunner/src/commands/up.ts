@@ -12,6 +12,7 @@ import { removeUpState, writeUpState } from "../cloud/state.ts";
 import { UsageError } from "../errors.ts";
 import { loadTemplate, pickFunction, prepareFunction, validateEnvVarsFile } from "../invocation.ts";
 import { userPath } from "../paths.ts";
+import { FUNCTION_OPTIONS, parseParameterOverrides } from "./invoke.ts";
 import { FunctionWorker, formatReport } from "../runtime/function-worker.ts";
 import { commandEnvironment, DEFAULT_PGLITE_DIR, guardProduction } from "../target.ts";
 
@@ -37,12 +38,7 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs("up", argv, {
     port: { type: "string", default: "4566" },
     "visibility-timeout": { type: "string" },
-    "env-vars": { type: "string", short: "n" },
-    template: { type: "string", short: "t", default: "template.yaml" },
-    "parameter-overrides": { type: "string" },
-    "env-file": { type: "string" },
-    "data-dir": { type: "string" },
-    "allow-prod": { type: "boolean", default: false },
+    ...FUNCTION_OPTIONS,
     help: { type: "boolean", short: "h", default: false },
   });
   if (values.help) {
@@ -59,11 +55,7 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
   const templatePath = userPath(values.template);
   const template = loadTemplate(templatePath);
   const definition = pickFunction(template, positionals[0]);
-  const parameterOverrides = Object.fromEntries(
-    (values["parameter-overrides"]?.split(/\s+/).filter(Boolean) ?? []).map(
-      (pair) => pair.split(/=(.*)/s).slice(0, 2) as [string, string],
-    ),
-  );
+  const parameterOverrides = parseParameterOverrides(values["parameter-overrides"]);
   const note = (text: string): void => void process.stderr.write(`${text}\n`);
 
   const cloud = await startLocalCloud(template, {

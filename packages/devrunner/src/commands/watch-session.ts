@@ -5,13 +5,7 @@ import { openDevApp } from "../composition.ts";
 import { ensureBuilt, prepareFunction, validateEnvVarsFile, type PreparedFunction } from "../invocation.ts";
 import { createOutput } from "../output.ts";
 import { repositoryRoot } from "../paths.ts";
-import {
-  chooseDatabase,
-  commandEnvironment,
-  describeTarget,
-  guardProduction,
-  type DatabaseChoice,
-} from "../target.ts";
+import { describeTarget, resolveTarget } from "../target.ts";
 import { invokePrepared, parseInvokeRequest, printInvocation, type InvokeRequest } from "./invoke.ts";
 import { PROCESS_OPTIONS, runProcess } from "./process.ts";
 import { parseCommandArgs } from "../args.ts";
@@ -33,9 +27,7 @@ export async function openWatchState(
 ): Promise<WatchState> {
   if (command === "process") {
     const { values, positionals } = parseCommandArgs("process", argv, PROCESS_OPTIONS);
-    const env = commandEnvironment(values["env-file"]);
-    guardProduction(env, values["allow-prod"]);
-    const target = chooseDatabase(env, values.db as DatabaseChoice, values["data-dir"]);
+    const { env, target } = resolveTarget(values);
     process.stderr.write(`target: ${describeTarget(target)}\n`);
     const app = await openDevApp({ target, env });
     return { kind: "process", keys: positionals, json: values.json, app, close: () => app.close() };
