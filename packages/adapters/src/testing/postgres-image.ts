@@ -4,7 +4,7 @@
  */
 export const DEFAULT_POSTGRES_TEST_IMAGE = "postgres:17";
 
-export function postgresTestImage(env: NodeJS.ProcessEnv = process.env): string {
+export function postgresTestImage(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const configured = env.PG_TEST_IMAGE?.trim();
   return configured ? configured : DEFAULT_POSTGRES_TEST_IMAGE;
 }

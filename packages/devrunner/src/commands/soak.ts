@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { parseDatabaseSettings, namesDatabase } from "@entity/adapters/postgres";
+import { postgresTestImage } from "@entity/adapters/postgres-image";
 import { parseCommandArgs } from "../args.ts";
 import { UsageError } from "../errors.ts";
 import { userPath } from "../paths.ts";
@@ -52,8 +53,9 @@ export async function soakCommand(argv: readonly string[]): Promise<number> {
     };
   } else {
     const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
-    process.stderr.write(`soak: starting Postgres 17 (${env.PG_TEST_IMAGE ?? "postgres:17"})\n`);
-    const container = await new PostgreSqlContainer(env.PG_TEST_IMAGE?.trim() || "postgres:17").start();
+    const image = postgresTestImage(env);
+    process.stderr.write(`soak: starting Postgres 17 (${image})\n`);
+    const container = await new PostgreSqlContainer(image).start();
     stopContainer = () => container.stop();
     database = {
       host: container.getHost(),
