@@ -1,6 +1,6 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { LocalEventSourceMapping, type BatchOutcome } from "./event-source-mapping.ts";
-import { LOCAL_REGION, startLocalCloud, type LocalCloud, type LocalQueue } from "./local-cloud.ts";
+import { resolveTemplateValue } from "@entity/adapters/sam";
+import { UsageError } from "../errors.ts";
 import {
   loadTemplate,
   pickFunction,
@@ -9,22 +9,40 @@ import {
   type PreparedFunction,
 } from "../invocation.ts";
 import { FunctionWorker } from "../runtime/function-worker.ts";
+import { LocalEventSourceMapping, type BatchOutcome, type MappingSettings } from "./event-source-mapping.ts";
+import { LOCAL_REGION, startLocalCloud, type LocalCloud, type LocalQueue } from "./local-cloud.ts";
 
 export interface LocalFlowOptions {
   readonly templatePath: string;
-  readonly functionEnv: EnvVarsFile[string];
+  readonly logicalId?: string | undefined;
+  /** SAM env-vars file contents; `functionEnv` is a shorthand for the function's own section. */
+  readonly envVars?: EnvVarsFile | undefined;
+  readonly envVarsPath?: string | undefined;
+  readonly functionEnv?: EnvVarsFile[string];
+  readonly parameterOverrides?: Readonly<Record<string, string>>;
+  readonly hostEnv?: Readonly<Record<string, string | undefined>>;
   readonly dataDir: string;
-  readonly concurrency: number;
-  readonly batchSize: number;
-  readonly visibilityTimeoutSeconds: number;
+  readonly port?: number;
+  readonly visibilityTimeoutSeconds?: number | undefined;
+  /** Replace the template's BatchSize / MaximumConcurrency (tests, soak). */
+  readonly batchSize?: number;
+  readonly concurrency?: number;
+  /** Where the function's own output (its logs) goes; dropped by default. */
+  readonly logSink?: (chunk: Buffer) => void;
   readonly onBatch?: (outcome: BatchOutcome) => void;
+  readonly onError?: (error: unknown) => void;
   readonly note?: (text: string) => void;
 }
 
 export interface LocalFlow {
   readonly cloud: LocalCloud;
   readonly prepared: PreparedFunction;
+  /** The queue the function's SQS event source reads. */
   readonly queue: LocalQueue;
+  readonly settings: MappingSettings;
+  /** Its redrive target and maxReceiveCount, when it has one. */
+  readonly deadLetterQueue: LocalQueue | undefined;
+  readonly maxReceiveCount: number;
   readonly outcomes: readonly BatchOutcome[];
   /** Bodies of the messages now in a queue of the template (by logical id), without consuming them. */
   bodies(logicalId: string): string[];
@@ -32,87 +50,128 @@ export interface LocalFlow {
 }
 
 /**
- * The SNS -> SQS -> EntityFunction flow in this process, for tests and the soak: the template's queues
- * and topic in fauxqs, the built function in warm workers, a local event-source mapping between them.
+ * The SNS -> SQS -> function flow in this process (`up`, tests, soak): the template's queues and topics in
+ * fauxqs, the built function in warm workers (MaximumConcurrency of them), and a local event-source
+ * mapping with the template's BatchSize, batching window and response types between them.
  */
 export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFlow> {
   const template = loadTemplate(options.templatePath);
-  const definition = pickFunction(template, "EntityFunction");
-  const cloud = await startLocalCloud(template, {
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
-  });
-  const prepared = await prepareFunction({
-    templatePath: options.templatePath,
-    logicalId: definition.logicalId,
-    envVars: { EntityFunction: options.functionEnv },
-    envVarsPath: "local flow",
-    parameterOverrides: {},
-    hostEnv: process.env,
-    dataDir: options.dataDir,
-    cloud,
-    note: options.note ?? (() => undefined),
-  });
-  const queueLogicalId =
-    Object.entries(template.resources).find(
-      ([, r]) => r.Type === "AWS::SQS::Queue" && r.Properties?.RedrivePolicy,
-    )?.[0] ?? "EntityQueue";
-  const queue = cloud.queues.get(queueLogicalId)!;
-  const workers = Array.from(
-    { length: options.concurrency },
-    () =>
-      new FunctionWorker({
-        env: prepared.env,
-        timeoutMs: definition.timeoutSeconds * 1000,
-        memorySizeMb: definition.memorySizeMb,
-        logSink: () => undefined,
-      }),
+  const definition = pickFunction(
+    template,
+    options.logicalId ?? (template.resources.EntityFunction ? "EntityFunction" : undefined),
   );
-  const outcomes: BatchOutcome[] = [];
-  const client = new SQSClient({
-    endpoint: cloud.endpoint,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  const parameterOverrides = options.parameterOverrides ?? {};
+  const cloud = await startLocalCloud(template, {
+    port: options.port ?? 0,
+    ...(options.visibilityTimeoutSeconds !== undefined
+      ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }
+      : {}),
   });
-  const mapping = new LocalEventSourceMapping({
-    settings: {
+  try {
+    const prepared = await prepareFunction({
+      templatePath: options.templatePath,
+      logicalId: definition.logicalId,
+      envVars: options.functionEnv
+        ? { ...options.envVars, [definition.logicalId]: options.functionEnv }
+        : options.envVars,
+      envVarsPath: options.envVarsPath,
+      parameterOverrides,
+      hostEnv: options.hostEnv ?? process.env,
+      dataDir: options.dataDir,
+      cloud,
+      note: options.note ?? (() => undefined),
+    });
+    const resolve = (raw: unknown): string | undefined =>
+      resolveTemplateValue(raw, parameterOverrides, template, cloud.resolveResource);
+    const events = Object.values(
+      (definition.properties.Events ?? {}) as Record<
+        string,
+        { Type?: string; Properties?: Record<string, unknown> }
+      >,
+    );
+    const source = events.find((event) => event.Type === "SQS")?.Properties;
+    if (!source) throw new UsageError(`${definition.logicalId} has no SQS event source in the template`);
+    const queue = [...cloud.queues.values()].find((candidate) => candidate.arn === resolve(source.Queue));
+    if (!queue)
+      throw new UsageError(
+        `cannot find the SQS event source's queue (${JSON.stringify(source.Queue)}) among the template's queues`,
+      );
+    const scaling = (source.ScalingConfig ?? {}) as { MaximumConcurrency?: unknown };
+    const settings: MappingSettings = {
       queueUrl: queue.url,
       queueArn: queue.arn,
       region: LOCAL_REGION,
-      batchSize: options.batchSize,
-      batchingWindowSeconds: 0,
-      maximumConcurrency: options.concurrency,
-      reportBatchItemFailures: true,
-    },
-    client,
-    workers,
-    onBatch: (outcome) => {
-      outcomes.push(outcome);
-      options.onBatch?.(outcome);
-    },
-    onError: () => undefined,
-  });
-  mapping.start();
-  return {
-    cloud,
-    prepared,
-    queue,
-    outcomes,
-    bodies: (logicalId) => {
-      const inspected = cloud.server.inspectQueue(cloud.queues.get(logicalId)?.name ?? logicalId);
-      if (!inspected) return [];
-      return [
-        ...inspected.messages.ready.map((m) => m.body),
-        ...inspected.messages.inflight.map((m) => m.message.body),
-        ...inspected.messages.delayed.map((m) => m.body),
-      ];
-    },
-    stop: async () => {
-      await mapping.stop();
-      client.destroy();
-      await prepared.close();
-      await cloud.stop();
-    },
-  };
+      batchSize: options.batchSize ?? Number(resolve(source.BatchSize) ?? 10),
+      batchingWindowSeconds: Number(resolve(source.MaximumBatchingWindowInSeconds) ?? 0),
+      maximumConcurrency: Math.max(
+        1,
+        options.concurrency ?? Number(resolve(scaling.MaximumConcurrency) ?? 2),
+      ),
+      reportBatchItemFailures:
+        Array.isArray(source.FunctionResponseTypes) &&
+        source.FunctionResponseTypes.includes("ReportBatchItemFailures"),
+    };
+    const redrive = template.resources[queue.logicalId]?.Properties?.RedrivePolicy as
+      { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined;
+    const deadLetterQueue = [...cloud.queues.values()].find(
+      (candidate) => redrive !== undefined && candidate.arn === resolve(redrive.deadLetterTargetArn),
+    );
+
+    const workers = Array.from(
+      { length: settings.maximumConcurrency },
+      () =>
+        new FunctionWorker({
+          env: prepared.env,
+          timeoutMs: definition.timeoutSeconds * 1000,
+          memorySizeMb: definition.memorySizeMb,
+          logSink: options.logSink ?? (() => undefined),
+        }),
+    );
+    const outcomes: BatchOutcome[] = [];
+    const client = new SQSClient({
+      endpoint: cloud.endpoint,
+      region: LOCAL_REGION,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    const mapping = new LocalEventSourceMapping({
+      settings,
+      client,
+      workers,
+      onBatch: (outcome) => {
+        outcomes.push(outcome);
+        options.onBatch?.(outcome);
+      },
+      onError: options.onError ?? (() => undefined),
+    });
+    mapping.start();
+    return {
+      cloud,
+      prepared,
+      queue,
+      settings,
+      deadLetterQueue,
+      maxReceiveCount: Number(resolve(redrive?.maxReceiveCount) ?? 0),
+      outcomes,
+      bodies: (logicalId) => {
+        const inspected = cloud.server.inspectQueue(cloud.queues.get(logicalId)?.name ?? logicalId);
+        if (!inspected) return [];
+        return [
+          ...inspected.messages.ready.map((m) => m.body),
+          ...inspected.messages.inflight.map((m) => m.message.body),
+          ...inspected.messages.delayed.map((m) => m.body),
+        ];
+      },
+      stop: async () => {
+        await mapping.stop();
+        client.destroy();
+        await prepared.close();
+        await cloud.stop();
+      },
+    };
+  } catch (error) {
+    await cloud.stop();
+    throw error;
+  }
 }
 
 /** Polls `check` until it returns true or the time is up. */

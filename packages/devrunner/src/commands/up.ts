@@ -1,20 +1,15 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { resolveTemplateValue } from "@entity/adapters/sam";
 import { resolve } from "node:path";
 import { parseCommandArgs, readJsonFile } from "../args.ts";
-import {
-  LocalEventSourceMapping,
-  type BatchOutcome,
-  type MappingSettings,
-} from "../cloud/event-source-mapping.ts";
-import { LOCAL_REGION, startLocalCloud } from "../cloud/local-cloud.ts";
+import type { BatchOutcome } from "../cloud/event-source-mapping.ts";
+import { LOCAL_REGION } from "../cloud/local-cloud.ts";
+import { startLocalFlow } from "../cloud/local-flow.ts";
 import { removeUpState, writeUpState } from "../cloud/state.ts";
 import { UsageError } from "../errors.ts";
-import { loadTemplate, pickFunction, prepareFunction, validateEnvVarsFile } from "../invocation.ts";
+import { validateEnvVarsFile } from "../invocation.ts";
 import { userPath } from "../paths.ts";
-import { FUNCTION_OPTIONS, parseParameterOverrides } from "./invoke.ts";
-import { FunctionWorker, formatReport } from "../runtime/function-worker.ts";
+import { formatReport } from "../runtime/function-worker.ts";
 import { commandEnvironment, DEFAULT_PGLITE_DIR, guardProduction } from "../target.ts";
+import { FUNCTION_OPTIONS, parseParameterOverrides } from "./invoke.ts";
 
 export const UP_HELP = `devrunner up [FunctionLogicalId] [options]
 
@@ -52,116 +47,44 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
       : wholeNumber("--visibility-timeout", values["visibility-timeout"]);
   const hostEnv = commandEnvironment(values["env-file"] && userPath(values["env-file"]));
   guardProduction(hostEnv, values["allow-prod"]);
-  const templatePath = userPath(values.template);
-  const template = loadTemplate(templatePath);
-  const definition = pickFunction(template, positionals[0]);
-  const parameterOverrides = parseParameterOverrides(values["parameter-overrides"]);
-  const note = (text: string): void => void process.stderr.write(`${text}\n`);
-
-  const cloud = await startLocalCloud(template, {
-    port,
-    ...(visibilityTimeout !== undefined ? { visibilityTimeoutSeconds: visibilityTimeout } : {}),
-  });
   const envVarsPath = values["env-vars"] && userPath(values["env-vars"]);
-  const prepared = await prepareFunction({
-    templatePath,
-    logicalId: definition.logicalId,
+  const flow = await startLocalFlow({
+    templatePath: userPath(values.template),
+    logicalId: positionals[0],
     envVars: envVarsPath
       ? validateEnvVarsFile(readJsonFile(envVarsPath, "env-vars file"), envVarsPath)
       : undefined,
     envVarsPath,
-    parameterOverrides,
+    parameterOverrides: parseParameterOverrides(values["parameter-overrides"]),
     hostEnv,
     dataDir: resolve(
       values["data-dir"] ? userPath(values["data-dir"]) : (hostEnv.DEVRUNNER_DATA_DIR ?? DEFAULT_PGLITE_DIR),
     ),
-    cloud,
-    note,
+    port,
+    visibilityTimeoutSeconds: visibilityTimeout,
+    logSink: (chunk) => process.stderr.write(chunk),
+    onBatch: (outcome) => printBatch(outcome, flow.maxReceiveCount),
+    onError: (error) => process.stderr.write(`event-source mapping: ${(error as Error).message}\n`),
+    note: (text) => void process.stderr.write(`${text}\n`),
   });
-
-  const events = Object.values(
-    (definition.properties.Events ?? {}) as Record<
-      string,
-      { Type?: string; Properties?: Record<string, unknown> }
-    >,
-  );
-  const sqsEvent = events.find((event) => event.Type === "SQS");
-  if (!sqsEvent?.Properties)
-    throw new UsageError(`${definition.logicalId} has no SQS event source in the template`);
-  const value = (raw: unknown, fallback: number): number =>
-    Number(resolveTemplateValue(raw, parameterOverrides, template, cloud.resolveResource) ?? fallback);
-  const queueArn = resolveTemplateValue(
-    sqsEvent.Properties.Queue,
-    parameterOverrides,
-    template,
-    cloud.resolveResource,
-  );
-  const queue = [...cloud.queues.values()].find((candidate) => candidate.arn === queueArn);
-  if (!queue)
-    throw new UsageError(
-      `cannot find the SQS event source's queue (${JSON.stringify(sqsEvent.Properties.Queue)}) among the template's queues`,
-    );
-  const scaling = (sqsEvent.Properties.ScalingConfig ?? {}) as { MaximumConcurrency?: unknown };
-  const settings: MappingSettings = {
-    queueUrl: queue.url,
-    queueArn: queue.arn,
-    region: LOCAL_REGION,
-    batchSize: value(sqsEvent.Properties.BatchSize, 10),
-    batchingWindowSeconds: value(sqsEvent.Properties.MaximumBatchingWindowInSeconds, 0),
-    maximumConcurrency: Math.max(1, value(scaling.MaximumConcurrency, 2)),
-    reportBatchItemFailures:
-      Array.isArray(sqsEvent.Properties.FunctionResponseTypes) &&
-      sqsEvent.Properties.FunctionResponseTypes.includes("ReportBatchItemFailures"),
-  };
-  const redrive = template.resources[queue.logicalId]?.Properties?.RedrivePolicy as
-    { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined;
-  const dlq = [...cloud.queues.values()].find(
-    (candidate) =>
-      candidate.arn ===
-      resolveTemplateValue(redrive?.deadLetterTargetArn, {}, template, cloud.resolveResource),
-  );
-  const maxReceiveCount = Number(redrive?.maxReceiveCount ?? 0);
+  const { cloud, queue, settings } = flow;
   const topic = [...cloud.topics.values()][0];
-  const outbound = prepared.env.OUTBOUND_QUEUE_URL;
-
-  const workers = Array.from(
-    { length: settings.maximumConcurrency },
-    () =>
-      new FunctionWorker({
-        env: prepared.env,
-        timeoutMs: definition.timeoutSeconds * 1000,
-        memorySizeMb: definition.memorySizeMb,
-        logSink: (chunk) => process.stderr.write(chunk),
-      }),
-  );
-  const client = new SQSClient({
-    endpoint: cloud.endpoint,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
-  const mapping = new LocalEventSourceMapping({
-    settings,
-    client,
-    workers,
-    onBatch: (outcome) => printBatch(outcome, maxReceiveCount),
-    onError: (error) => note(`event-source mapping: ${(error as Error).message}`),
-  });
+  const outbound = flow.prepared.env.OUTBOUND_QUEUE_URL;
   writeUpState({
     pid: process.pid,
     endpoint: cloud.endpoint,
     region: LOCAL_REGION,
     topicArn: topic?.arn ?? "",
     queueUrl: queue.url,
-    dlqUrl: dlq?.url,
+    dlqUrl: flow.deadLetterQueue?.url,
     outboundQueueUrl: outbound,
   });
-  mapping.start();
   process.stdout.write(
     [
       `local cloud up on ${cloud.endpoint}`,
       `  topic   ${topic?.arn ?? "(none)"}`,
-      `  queue   ${queue.url} -> ${definition.logicalId} (BatchSize ${settings.batchSize}, window ${settings.batchingWindowSeconds}s, concurrency ${settings.maximumConcurrency})`,
-      `  dlq     ${dlq?.url ?? "(none)"} after ${maxReceiveCount} receives`,
+      `  queue   ${queue.url} -> ${flow.prepared.definition.logicalId} (BatchSize ${settings.batchSize}, window ${settings.batchingWindowSeconds}s, concurrency ${settings.maximumConcurrency})`,
+      `  dlq     ${flow.deadLetterQueue?.url ?? "(none)"} after ${flow.maxReceiveCount} receives`,
       `  events  ${outbound ?? "(none)"}`,
       "ready: `pnpm devrunner publish KEY...` from another terminal; Ctrl-C to stop",
       "",
@@ -173,11 +96,8 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
     process.once("SIGTERM", resolveStop);
   });
   process.stdout.write("stopping\n");
-  await mapping.stop();
-  client.destroy();
   removeUpState();
-  await prepared.close();
-  await cloud.stop();
+  await flow.stop();
   return 0;
 }
 
