@@ -54,7 +54,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "(^|/)(dist|node_modules)/" },
+    exclude: { path: "(^|/)(dist|node_modules|\\.bundle)/" },
     tsPreCompilationDeps: true,
     combinedDependencies: true,
     preserveSymlinks: false,

@@ -74,8 +74,12 @@ async function openDatabase(prefix: string): Promise<{ database: TestDatabase; d
   return { database, db };
 }
 
-async function flowOn(options: Parameters<typeof startLocalFlow>[0]): Promise<LocalFlow> {
-  const flow = await startLocalFlow(options);
+async function flowOn(options: Partial<Parameters<typeof startLocalFlow>[0]>): Promise<LocalFlow> {
+  const flow = await startLocalFlow({
+    templatePath: join(repoRoot, "template.yaml"),
+    dataDir: join(scratch, "pglite"),
+    ...options,
+  });
   cleanups.push(() => flow.stop());
   return flow;
 }
@@ -150,7 +154,6 @@ describe("fault injection through the local flow", () => {
     await migrateToLatest(db);
     await db.destroy();
     const flow = await flowOn({
-      templatePath: join(repoRoot, "template.yaml"),
       functionEnv: functionEnv(
         "127.0.0.1",
         port,
@@ -158,7 +161,6 @@ describe("fault injection through the local flow", () => {
         container.getUsername(),
         container.getPassword(),
       ),
-      dataDir: join(scratch, "pglite"),
       concurrency: 2,
       batchSize: 5,
       visibilityTimeoutSeconds: 1,
@@ -190,9 +192,7 @@ describe("fault injection through the local flow", () => {
   it("publishing fails after the commit: events stay pending and go out once the queue is back", async () => {
     const { database, db } = await openDatabase("faults_publish");
     const flow = await flowOn({
-      templatePath: join(repoRoot, "template.yaml"),
       functionEnv: envFor(database),
-      dataDir: join(scratch, "pglite"),
       concurrency: 2,
       batchSize: 10,
       visibilityTimeoutSeconds: 2,
@@ -230,7 +230,6 @@ describe("fault injection through the local flow", () => {
         String(database.config.password),
         { DB_CONNECT_TIMEOUT_MS: 600000 },
       ),
-      dataDir: join(scratch, "pglite"),
       concurrency: 1,
       batchSize: 10,
       visibilityTimeoutSeconds: 1,
@@ -256,9 +255,7 @@ describe("fault injection through the local flow", () => {
   it("each message delivered 3 times and out of order ends as in-order single delivery", async () => {
     const { database, db } = await openDatabase("faults_redelivery");
     const flow = await flowOn({
-      templatePath: join(repoRoot, "template.yaml"),
       functionEnv: envFor(database),
-      dataDir: join(scratch, "pglite"),
       concurrency: 2,
       batchSize: 7,
       visibilityTimeoutSeconds: 1,
@@ -298,9 +295,7 @@ describe("fault injection through the local flow", () => {
   it("two pollers on the same queue lose no update on the same entity name", async () => {
     const { database, db } = await openDatabase("faults_concurrency");
     const flow = await flowOn({
-      templatePath: join(repoRoot, "template.yaml"),
       functionEnv: envFor(database),
-      dataDir: join(scratch, "pglite"),
       concurrency: 2,
       batchSize: 3,
       visibilityTimeoutSeconds: 2,
@@ -341,7 +336,6 @@ describe("fault injection through the local flow", () => {
       // The poison key cannot be set aside by the function (its DLQ goes nowhere), so it fails until the
       // queue's redrive policy moves it to the (FIFO) DLQ after 5 receives.
       functionEnv: envFor(database, { DLQ_URL: "http://127.0.0.1:9/000000000000/nowhere" }),
-      dataDir: join(scratch, "pglite"),
       concurrency: 2,
       batchSize: 10,
       visibilityTimeoutSeconds: 1,
