@@ -103,26 +103,39 @@ export async function runInvoke(request: InvokeRequest, output: Output): Promise
   const envVars = request.envVarsPath
     ? validateEnvVarsFile(readJsonFile(request.envVarsPath, "env-vars file"), request.envVarsPath)
     : undefined;
-  const prepared = await prepareFunction({ ...request, envVars, note: output.note });
+  // The execution environment's process starts while the function is prepared (build check, emulator,
+  // embedded database): its Node start-up is off the critical path.
+  const worker = new FunctionWorker({ logSink: (chunk) => process.stderr.write(chunk) });
+  worker.prestart();
   try {
-    const report = await invokePrepared(prepared, event);
-    return printInvocation(report, prepared, output);
+    const prepared = await prepareFunction({ ...request, envVars, note: output.note });
+    try {
+      const report = await invokePrepared(prepared, event, worker);
+      return printInvocation(report, prepared, output);
+    } finally {
+      await prepared.close();
+    }
   } finally {
-    await prepared.close();
+    worker.stop();
   }
 }
 
-export async function invokePrepared(prepared: PreparedFunction, event: unknown): Promise<InvocationReport> {
-  const worker = new FunctionWorker({
+/** One invocation in a fresh execution environment (or in `worker`, when one was prestarted). */
+export async function invokePrepared(
+  prepared: PreparedFunction,
+  event: unknown,
+  worker?: FunctionWorker,
+): Promise<InvocationReport> {
+  const environment = worker ?? new FunctionWorker({ logSink: (chunk) => process.stderr.write(chunk) });
+  environment.configure({
     env: prepared.env,
     timeoutMs: prepared.definition.timeoutSeconds * 1000,
     memorySizeMb: prepared.definition.memorySizeMb,
-    logSink: (chunk) => process.stderr.write(chunk),
   });
   try {
-    return await worker.invoke(event);
+    return await environment.invoke(event);
   } finally {
-    worker.stop();
+    environment.stop();
   }
 }
 

@@ -36,10 +36,13 @@ const WORKER =
     existsSync(path),
   ) ?? join(import.meta.dirname, "worker.ts");
 
-export interface FunctionWorkerOptions {
+export interface FunctionSettings {
   readonly env: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly memorySizeMb: number;
+}
+
+export interface FunctionWorkerOptions extends Partial<FunctionSettings> {
   /** Where the function's own output (its logs) goes. */
   readonly logSink: (chunk: Buffer) => void;
 }
@@ -53,9 +56,24 @@ export class FunctionWorker {
   private ready: Promise<{ initDurationMs: number; error?: LambdaErrorPayload }> | undefined;
   private initToReport: number | undefined;
   private readonly options: FunctionWorkerOptions;
+  private settings: FunctionSettings | undefined;
+  private forked: ChildProcess | undefined;
 
+  /** Settings now, or later with `configure` (after `prestart`). */
   constructor(options: FunctionWorkerOptions) {
     this.options = options;
+    const { env, timeoutMs, memorySizeMb } = options;
+    if (env && timeoutMs !== undefined && memorySizeMb !== undefined)
+      this.settings = { env, timeoutMs, memorySizeMb };
+  }
+
+  /** Starts the process now, before the environment is known: Node's start-up overlaps the caller's set-up. */
+  prestart(): void {
+    this.forked ??= this.fork();
+  }
+
+  configure(settings: FunctionSettings): void {
+    this.settings = settings;
   }
 
   async invoke(event: unknown): Promise<InvocationReport> {
@@ -67,9 +85,9 @@ export class FunctionWorker {
       return this.report(requestId, { status: "error", error: init.error }, performance.now() - started, 0);
     }
     const child = this.child!;
-    const deadline = Date.now() + this.options.timeoutMs;
+    const deadline = Date.now() + this.settings!.timeoutMs;
     const outcome = await new Promise<WorkerMessage | "timeout" | "exit">((resolve) => {
-      const timer = setTimeout(() => resolve("timeout"), this.options.timeoutMs);
+      const timer = setTimeout(() => resolve("timeout"), this.settings!.timeoutMs);
       const onMessage = (message: WorkerMessage): void => {
         if ((message.type === "result" || message.type === "error") && message.requestId === requestId)
           done(message);
@@ -87,7 +105,7 @@ export class FunctionWorker {
     });
     if (outcome === "timeout") {
       this.stop();
-      return this.report(requestId, { status: "timeout" }, this.options.timeoutMs, 0);
+      return this.report(requestId, { status: "timeout" }, this.settings!.timeoutMs, 0);
     }
     if (outcome === "exit") {
       this.stop();
@@ -116,19 +134,31 @@ export class FunctionWorker {
   }
 
   stop(): void {
+    this.forked?.kill("SIGKILL");
+    this.forked = undefined;
     this.child?.kill("SIGKILL");
     this.child = undefined;
     this.ready = undefined;
   }
 
-  private start(): Promise<{ initDurationMs: number; error?: LambdaErrorPayload }> {
-    if (this.ready) return this.ready;
-    const child = fork(WORKER, [], {
-      env: { ...this.options.env },
-      cwd: this.options.env.LAMBDA_TASK_ROOT,
+  private fork(): ChildProcess {
+    // Only what Node needs to start; the function's environment follows in the "configure" message.
+    const bootEnv: Record<string, string> = {};
+    for (const name of ["PATH", "HOME", "NODE_COMPILE_CACHE"])
+      if (process.env[name]) bootEnv[name] = process.env[name];
+    return fork(WORKER, [], {
+      env: bootEnv,
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",
     });
+  }
+
+  private start(): Promise<{ initDurationMs: number; error?: LambdaErrorPayload }> {
+    if (this.ready) return this.ready;
+    if (!this.settings) throw new Error("FunctionWorker: configure() the function before invoking it");
+    const child = this.forked ?? this.fork();
+    this.forked = undefined;
+    child.send({ type: "configure", env: { ...this.settings.env } });
     child.stdout?.on("data", this.options.logSink);
     child.stderr?.on("data", this.options.logSink);
     this.child = child;
@@ -172,7 +202,7 @@ export class FunctionWorker {
       durationMs,
       initDurationMs,
       maxMemoryUsedMb: Math.ceil(maxRssKb / 1024),
-      memorySizeMb: this.options.memorySizeMb,
+      memorySizeMb: this.settings?.memorySizeMb ?? 0,
     };
   }
 }

@@ -45,6 +45,21 @@ async function loadHandler(): Promise<Handler> {
   return handler as Handler;
 }
 
+// The parent may start this process before it knows the function's environment (it overlaps Node's start
+// with its own set-up), so the environment arrives as the first message; the init phase starts then.
+const environment = await new Promise<Record<string, string>>((resolve) => {
+  const onMessage = (message: { type?: string; env?: Record<string, string> }): void => {
+    if (message.type !== "configure" || !message.env) return;
+    process.off("message", onMessage);
+    resolve(message.env);
+  };
+  process.on("message", onMessage);
+});
+for (const name of Object.keys(process.env)) if (!(name in environment)) delete process.env[name];
+Object.assign(process.env, environment);
+if (/--enable-source-maps/.test(environment.NODE_OPTIONS ?? "")) process.setSourceMapsEnabled(true);
+if (environment.LAMBDA_TASK_ROOT) process.chdir(environment.LAMBDA_TASK_ROOT);
+
 const initStarted = performance.now();
 let handler: Handler | undefined;
 try {
