@@ -15,6 +15,7 @@ fi
 
 if ! command -v debootstrap >/dev/null 2>&1; then
   echo "postgres-image: installing debootstrap with apt" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 fi
 
