@@ -2,28 +2,17 @@
 // The devrunner's launcher. Start-up time is the product here, so it (1) turns on Node's compile cache and
 // (2) runs a bundle of the CLI (one file instead of hundreds of modules), rebuilt with esbuild whenever a
 // source is newer. `watch` runs from the sources, because it reloads them in-process on every save.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import module from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 module.enableCompileCache?.();
+// The same freshness check `invoke` uses for the Lambda bundle (Node runs the .ts file as is).
+const { newestModification } = await import("../src/paths.ts");
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = join(here, "..");
 const source = join(packageDir, "src", "cli.ts");
-
-function newest(paths) {
-  let latest = 0;
-  const visit = (path) => {
-    if (!existsSync(path)) return;
-    const stats = statSync(path);
-    if (!stats.isDirectory()) return void (latest = Math.max(latest, stats.mtimeMs));
-    for (const entry of readdirSync(path))
-      if (entry !== "node_modules" && entry !== "dist") visit(join(path, entry));
-  };
-  paths.forEach(visit);
-  return latest;
-}
 
 async function bundled() {
   const outdir = join(packageDir, ".bundle");
@@ -32,7 +21,7 @@ async function bundled() {
   if (
     existsSync(bundle) &&
     statSync(bundle).mtimeMs >=
-      newest([...sources, join(packageDir, "package.json"), join(here, "devrunner.mjs")])
+      newestModification([...sources, join(packageDir, "package.json"), join(here, "devrunner.mjs")])
   )
     return bundle;
   const { build } = await import("esbuild");

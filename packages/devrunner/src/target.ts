@@ -41,7 +41,12 @@ export function chooseDatabase(
       throw new UsageError("--db postgres needs DATABASE_URL or DB_HOST (in the environment or --env-file)");
     return { kind: "postgres", settings: parseDatabaseSettings(env, { poolMax: 4 }) };
   }
-  return { kind: "pglite", dataDir: resolve(dataDir ?? env.DEVRUNNER_DATA_DIR ?? DEFAULT_PGLITE_DIR) };
+  return { kind: "pglite", dataDir: embeddedDataDir(env, dataDir) };
+}
+
+/** The embedded database's folder: --data-dir, else DEVRUNNER_DATA_DIR, else .devrunner/pglite. */
+export function embeddedDataDir(env: Readonly<Record<string, string | undefined>>, flag?: string): string {
+  return resolve(flag ?? env.DEVRUNNER_DATA_DIR ?? DEFAULT_PGLITE_DIR);
 }
 
 export function describeTarget(target: DatabaseTarget): string {

@@ -1,7 +1,13 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { resolveTemplateValue, type SamTemplate } from "@entity/adapters/sam";
 import { startFauxqs, type FauxqsServer } from "fauxqs";
 
 export const LOCAL_REGION = "us-east-1";
+
+/** An SQS client for the local emulator (explicit endpoint: its queue URLs name a host that need not resolve). */
+export function localSqsClient(endpoint: string, region: string = LOCAL_REGION): SQSClient {
+  return new SQSClient({ endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+}
 
 export interface LocalQueue {
   readonly logicalId: string;

@@ -1,4 +1,3 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { resolveTemplateValue } from "@entity/adapters/sam";
 import { UsageError } from "../errors.ts";
 import {
@@ -10,7 +9,13 @@ import {
 } from "../invocation.ts";
 import { FunctionWorker } from "../runtime/function-worker.ts";
 import { LocalEventSourceMapping, type BatchOutcome, type MappingSettings } from "./event-source-mapping.ts";
-import { LOCAL_REGION, startLocalCloud, type LocalCloud, type LocalQueue } from "./local-cloud.ts";
+import {
+  LOCAL_REGION,
+  localSqsClient,
+  startLocalCloud,
+  type LocalCloud,
+  type LocalQueue,
+} from "./local-cloud.ts";
 
 export interface LocalFlowOptions {
   readonly templatePath: string;
@@ -128,11 +133,7 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
         }),
     );
     const outcomes: BatchOutcome[] = [];
-    const client = new SQSClient({
-      endpoint: cloud.endpoint,
-      region: LOCAL_REGION,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    });
+    const client = localSqsClient(cloud.endpoint);
     const mapping = new LocalEventSourceMapping({
       settings,
       client,

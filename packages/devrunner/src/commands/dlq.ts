@@ -2,10 +2,11 @@ import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
   type Message,
+  type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { parseCommandArgs } from "../args.ts";
+import { localSqsClient } from "../cloud/local-cloud.ts";
 import { readUpState } from "../cloud/state.ts";
 import { UsageError } from "../errors.ts";
 import { createOutput } from "../output.ts";
@@ -33,11 +34,7 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
   const state = readUpState();
   if (!state.dlqUrl) throw new UsageError("the source queue has no dead-letter queue in the template");
   const output = createOutput(values.json);
-  const client = new SQSClient({
-    endpoint: state.endpoint,
-    region: state.region,
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
+  const client = localSqsClient(state.endpoint, state.region);
   try {
     const messages = await receiveAll(client, state.dlqUrl, values.redrive ? 30 : 0);
     for (const message of messages) {

@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import { parseCommandArgs, readJsonFile } from "../args.ts";
 import { UsageError } from "../errors.ts";
 import { recordLastCommand } from "../last-command.ts";
@@ -6,7 +5,7 @@ import { prepareFunction, validateEnvVarsFile, type PreparedFunction } from "../
 import { createOutput, type Output } from "../output.ts";
 import { userPath } from "../paths.ts";
 import { FunctionWorker, formatReport, type InvocationReport } from "../runtime/function-worker.ts";
-import { commandEnvironment, DEFAULT_PGLITE_DIR, guardProduction, OUTPUT_OPTIONS } from "../target.ts";
+import { commandEnvironment, embeddedDataDir, guardProduction, OUTPUT_OPTIONS } from "../target.ts";
 
 export const INVOKE_HELP = `devrunner invoke [FunctionLogicalId] --event FILE|- [--env-vars FILE] [options]
 
@@ -78,11 +77,7 @@ export function parseInvokeRequest(argv: readonly string[]): {
       templatePath: userPath(values.template),
       parameterOverrides: parseParameterOverrides(values["parameter-overrides"]),
       hostEnv,
-      dataDir: resolve(
-        values["data-dir"]
-          ? userPath(values["data-dir"])
-          : (hostEnv.DEVRUNNER_DATA_DIR ?? DEFAULT_PGLITE_DIR),
-      ),
+      dataDir: embeddedDataDir(hostEnv, values["data-dir"] && userPath(values["data-dir"])),
     },
   };
 }

@@ -1,11 +1,10 @@
-import { resolve } from "node:path";
 import { parseDatabaseSettings, namesDatabase } from "@entity/adapters/postgres";
 import { postgresTestImage } from "@entity/adapters/postgres-image";
 import { parseCommandArgs } from "../args.ts";
 import { UsageError } from "../errors.ts";
 import { userPath } from "../paths.ts";
 import { runSoak } from "../soak/soak.ts";
-import { commandEnvironment, DEFAULT_PGLITE_DIR } from "../target.ts";
+import { commandEnvironment, embeddedDataDir } from "../target.ts";
 
 export const SOAK_HELP = `devrunner soak [--messages N] [--fault-rate R] [--concurrency C] [--env-file FILE]
 
@@ -72,7 +71,7 @@ export async function soakCommand(argv: readonly string[]): Promise<number> {
       concurrency,
       database,
       templatePath: userPath(values.template),
-      dataDir: resolve(env.DEVRUNNER_DATA_DIR ?? DEFAULT_PGLITE_DIR),
+      dataDir: embeddedDataDir(env),
       progress: (text) => void process.stderr.write(`soak: ${text}\n`),
     });
     if (values.json) {

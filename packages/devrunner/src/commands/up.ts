@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import { parseCommandArgs, readJsonFile } from "../args.ts";
 import type { BatchOutcome } from "../cloud/event-source-mapping.ts";
 import { LOCAL_REGION } from "../cloud/local-cloud.ts";
@@ -8,7 +7,7 @@ import { UsageError } from "../errors.ts";
 import { validateEnvVarsFile } from "../invocation.ts";
 import { userPath } from "../paths.ts";
 import { formatReport } from "../runtime/function-worker.ts";
-import { commandEnvironment, DEFAULT_PGLITE_DIR, guardProduction } from "../target.ts";
+import { commandEnvironment, embeddedDataDir, guardProduction } from "../target.ts";
 import { FUNCTION_OPTIONS, parseParameterOverrides } from "./invoke.ts";
 
 export const UP_HELP = `devrunner up [FunctionLogicalId] [options]
@@ -57,9 +56,7 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
     envVarsPath,
     parameterOverrides: parseParameterOverrides(values["parameter-overrides"]),
     hostEnv,
-    dataDir: resolve(
-      values["data-dir"] ? userPath(values["data-dir"]) : (hostEnv.DEVRUNNER_DATA_DIR ?? DEFAULT_PGLITE_DIR),
-    ),
+    dataDir: embeddedDataDir(hostEnv, values["data-dir"] && userPath(values["data-dir"])),
     port,
     visibilityTimeoutSeconds: visibilityTimeout,
     logSink: (chunk) => process.stderr.write(chunk),

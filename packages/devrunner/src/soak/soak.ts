@@ -17,6 +17,15 @@ export interface SoakOptions {
   readonly progress: (text: string) => void;
 }
 
+export interface SoakCounts {
+  readonly entities: number;
+  readonly observations: number;
+  readonly outboxPublished: number;
+  readonly outboxPending: number;
+  readonly outboundMessages: number;
+  readonly deadLettered: number;
+}
+
 export interface SoakReport {
   readonly ok: boolean;
   readonly problems: readonly string[];
@@ -29,14 +38,7 @@ export interface SoakReport {
   readonly failedRecords: number;
   readonly seconds: number;
   readonly messagesPerSecond: number;
-  readonly counts: {
-    entities: number;
-    observations: number;
-    outboxPublished: number;
-    outboxPending: number;
-    outboundMessages: number;
-    deadLettered: number;
-  };
+  readonly counts: SoakCounts;
 }
 
 /** The keys to publish: duplicates (at-least-once delivery), out-of-order stamps, and 1 % poison keys. */
@@ -181,14 +183,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   await db.destroy();
   return report;
 
-  async function settle(): Promise<{
-    entities: number;
-    observations: number;
-    outboxPublished: number;
-    outboxPending: number;
-    outboundMessages: number;
-    deadLettered: number;
-  }> {
+  async function settle(): Promise<SoakCounts> {
     const row = await sql<{ entities: number; observations: number; published: number; pending: number }>`
       select (select count(*)::int from entity) as entities, (select count(*)::int from observation) as observations,
              (select count(*)::int from outbox where published_at is not null) as published,
