@@ -45,6 +45,12 @@ async function main(argv: readonly string[]): Promise<number> {
   return (await load())(rest);
 }
 
+// `devrunner ... | head`: a reader that stops early is normal, not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
