@@ -4,8 +4,9 @@
 # Needs Node 24 and pnpm (`source .ci/env.sh` installs both). Use `sam build --build-in-source` (set in
 # samconfig.toml) so the workspace's node_modules are used in place.
 
-build-EntityFunction:
+# Every function of the template is the same bundle (one entry point per handler).
+build-EntityFunction build-OutboxRelayFunction:
 	@test -d node_modules || pnpm install --frozen-lockfile
 	node packages/lambda/scripts/build.ts --outdir "$(ARTIFACTS_DIR)" --no-zip $(BUILD_FLAGS)
 
-.PHONY: build-EntityFunction
+.PHONY: build-EntityFunction build-OutboxRelayFunction

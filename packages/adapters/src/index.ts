@@ -3,4 +3,9 @@
 export * from "./memory.ts";
 export * from "./postgres.ts";
 export * from "./sqs.ts";
-export { databaseSecretCredentials, lazySecretsManagerClient } from "./aws/database-secret.ts";
+export {
+  DEFAULT_SECRET_MAX_AGE_MS,
+  lazySecretsManagerClient,
+  secretsManagerCredentials,
+} from "./aws/database-secret.ts";
+export { IAM_TOKEN_MAX_AGE_MS, iamAuthCredentials, type IamAuthTarget } from "./aws/iam-auth.ts";

@@ -7,8 +7,21 @@ export {
   type DatabaseConnectionSettings,
   type DatabaseSslMode,
 } from "./postgres/connection-config.ts";
-export { createPostgresDatabase, pgPoolConfig, type DatabaseCredentials } from "./postgres/database.ts";
+export {
+  cachedCredentials,
+  fixedCredentials,
+  type CredentialSource,
+  type DatabaseCredentials,
+} from "./postgres/credentials.ts";
+export {
+  createPostgresDatabase,
+  pgPoolConfig,
+  type PostgresDatabase,
+  type PostgresDatabaseOptions,
+  type SessionLimits,
+} from "./postgres/database.ts";
 export { KyselyEntityStore } from "./postgres/kysely-entity-store.ts";
+export { KyselyOutbox } from "./postgres/kysely-outbox.ts";
 export {
   assertSchemaCurrent,
   migrateToLatest,

@@ -2,6 +2,7 @@
 export {
   SqsEventPublisher,
   lazySqsClient,
+  messageGroupId,
   type SqsClientProvider,
   type SqsEventPublisherOptions,
 } from "./sqs/sqs-event-publisher.ts";

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { InMemoryEntityStore, InMemoryEventPublisher, SystemClock } from "@entity/adapters/memory";
 import {
   KyselyEntityStore,
+  KyselyOutbox,
   assertSchemaCurrent,
   createPostgresDatabase,
   migrateToLatest,
@@ -31,7 +32,8 @@ export interface DevApp {
   /** What stays open between `watch` runs. */
   readonly handles: {
     readonly db: Kysely<EntityDatabase> | undefined;
-    readonly store: EntityRepository & Outbox;
+    readonly repository: EntityRepository;
+    readonly outbox: Outbox;
   };
   migrate(): Promise<string[]>;
   migrationStatus(): Promise<MigrationStatus[]>;
@@ -59,38 +61,39 @@ export async function openDevApp(options: OpenOptions): Promise<DevApp> {
     publisher = new SqsEventPublisher({ queueUrl, client: lazySqsClient() });
   }
   let db: Kysely<EntityDatabase> | undefined;
-  let store: EntityRepository & Outbox;
+  let repository: EntityRepository;
+  let outbox: Outbox;
 
   if (options.reuse) {
     db = options.reuse.handles.db;
-    store = db ? new KyselyEntityStore(db) : options.reuse.handles.store;
+    repository = db ? new KyselyEntityStore(db) : options.reuse.handles.repository;
+    outbox = db ? new KyselyOutbox(db) : options.reuse.handles.outbox;
   } else if (target.kind === "memory") {
-    store = new InMemoryEntityStore();
+    repository = outbox = new InMemoryEntityStore();
   } else {
+    let opened: Kysely<EntityDatabase>;
     if (target.kind === "pglite") {
       mkdirSync(target.dataDir, { recursive: true });
       const { createPgliteDatabase } = await import("@entity/adapters/pglite");
-      db = await createPgliteDatabase(target.dataDir);
+      opened = await createPgliteDatabase(target.dataDir);
       // Reading the status is cheaper than a migration run (which takes the migration lock) on every start.
-      if ((await migrationStatus(db)).some((migration) => !migration.executedAt)) await migrateToLatest(db);
+      if ((await migrationStatus(opened)).some((migration) => !migration.executedAt))
+        await migrateToLatest(opened);
     } else {
-      db = createPostgresDatabase(target.settings);
-      if (options.checkSchema !== false) await assertSchemaCurrent(db);
+      opened = createPostgresDatabase(target.settings).db;
+      if (options.checkSchema !== false) await assertSchemaCurrent(opened);
     }
-    store = new KyselyEntityStore(db);
+    db = opened;
+    repository = new KyselyEntityStore(opened);
+    outbox = new KyselyOutbox(opened);
   }
-  const service = createEntityService({
-    repository: store,
-    outbox: store,
-    publisher,
-    clock: new SystemClock(),
-  });
+  const service = createEntityService({ repository, outbox, publisher, clock: new SystemClock() });
   return {
     service,
     target,
     eventsTo: queueUrl ?? "in-memory",
     publishedInMemory: () => memoryPublisher.published,
-    handles: { db, store },
+    handles: { db, repository, outbox },
     async migrate() {
       if (!db) return [];
       const result = await migrateToLatest(db);

@@ -1,7 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { KyselyEntityStore, migrateToLatest, type EntityDatabase } from "@entity/adapters/postgres";
+import {
+  KyselyEntityStore,
+  KyselyOutbox,
+  migrateToLatest,
+  type EntityDatabase,
+} from "@entity/adapters/postgres";
 import { InMemoryEventPublisher, ManualClock } from "@entity/adapters/memory";
 import {
   createTestDatabase,
@@ -274,10 +279,9 @@ describe("fault injection through the local flow", () => {
     ).toBe(true);
 
     const { db: reference } = await openDatabase("faults_reference");
-    const store = new KyselyEntityStore(reference);
     const service = createEntityService({
-      repository: store,
-      outbox: store,
+      repository: new KyselyEntityStore(reference),
+      outbox: new KyselyOutbox(reference),
       publisher: new InMemoryEventPublisher(),
       clock: new ManualClock(),
     });

@@ -58,14 +58,25 @@ export function loadTemplate(templatePath: string): SamTemplate {
   }
 }
 
+/**
+ * The function to run: the one named, the template's only one, or (an addition to SAM, which asks for a
+ * name whenever there are several) its only SQS-triggered function.
+ */
 export function pickFunction(template: SamTemplate, logicalId: string | undefined): SamFunctionDefinition {
-  const functions = Object.entries(template.resources)
-    .filter(([, r]) => r.Type === "AWS::Serverless::Function")
-    .map(([id]) => id);
-  const id = logicalId ?? (functions.length === 1 ? functions[0] : undefined);
+  const functions = Object.entries(template.resources).filter(
+    ([, r]) => r.Type === "AWS::Serverless::Function",
+  );
+  const sqsTriggered = functions.filter(([, r]) =>
+    Object.values((r.Properties?.Events ?? {}) as Record<string, { Type?: string }>).some(
+      (e) => e.Type === "SQS",
+    ),
+  );
+  const id =
+    logicalId ??
+    (functions.length === 1 ? functions[0]![0] : sqsTriggered.length === 1 ? sqsTriggered[0]![0] : undefined);
   if (!id)
     throw new UsageError(
-      `the template has ${functions.length} functions (${functions.join(", ")}): name one`,
+      `the template has ${functions.length} functions (${functions.map(([name]) => name).join(", ")}): name one`,
     );
   try {
     return samFunction(template, id);

@@ -118,7 +118,7 @@ describe("devrunner process against Postgres 17 from an env file", () => {
     const early = await runCli(["process", "--env-file", envFile, KEY], env);
     expect(early.code).toBe(1);
     expect(early.stderr).toMatch(
-      /missing migration\(s\) 2026_11_27_0001_entities_observations_outbox; run `pnpm devrunner migrate`/,
+      /missing migration\(s\) 2026_11_27_0001_entities_observations_outbox, 2026_11_27_0002_outbox_delivery_state; run `pnpm devrunner migrate`/,
     );
     const status = await runCli(["migrate", "--status", "--env-file", envFile], env);
     expect(status.stdout).toMatch(/^pending\s+2026_11_27_0001/m);

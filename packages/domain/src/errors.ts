@@ -23,6 +23,16 @@ export class TransientPortError extends DomainError {
   }
 }
 
+/**
+ * The port cannot be reached at all (a database that refuses connections or credentials): nothing in the
+ * batch can succeed now, so the caller retries the whole batch later instead of failing records one by one.
+ */
+export class PortUnavailableError extends TransientPortError {
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, { ...options, code: options?.code ?? "PORT_UNAVAILABLE" });
+  }
+}
+
 /** Will never succeed as it is: a value the database refuses, a message too large to send. */
 export class PermanentPortError extends DomainError {
   readonly code: string;

@@ -13,6 +13,7 @@ export {
   DomainError,
   GroupBlockedError,
   PermanentPortError,
+  PortUnavailableError,
   TransientPortError,
   UnexpectedPortError,
   asPortError,
@@ -31,17 +32,27 @@ export type {
   Observation,
   ObservationOutcome,
   Outbox,
-  OutboxRelayRound,
+  OutboxEntry,
+  OutboxState,
+  ParkedEvent,
+  SettlePolicy,
   PublishFailure,
   PublishResult,
 } from "./ports.ts";
 export {
+  DEFAULT_OUTBOX_POLICY,
+  type Delivery,
+  type DeliveryOptions,
+  type DeliveryResult,
+  type OutboxPolicy,
+} from "./delivery.ts";
+export {
   createEntityService,
+  eventsToDeliver,
   type AcceptedOutcome,
   type EntityService,
   type EntityServiceDependencies,
   type ProcessOptions,
   type ProcessRequest,
   type ProcessResult,
-  type RelayResult,
 } from "./use-cases.ts";

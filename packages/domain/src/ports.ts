@@ -58,6 +58,8 @@ export interface EntityUnitOfWork {
   ): Promise<{
     readonly states: ReadonlyMap<string, EntityState>;
     readonly observedKeys: ReadonlySet<string>;
+    /** Events of these names still waiting to be published (not published, not parked), oldest first. */
+    readonly pendingEvents: readonly EntityEvent[];
   }>;
   save(changes: EntityChanges): Promise<void>;
 }
@@ -68,24 +70,80 @@ export interface EntityRepository {
   getEntity(name: string, recentObservations: number): Promise<EntityView | undefined>;
 }
 
-export interface OutboxRelayRound {
-  /** Events handed to the publisher this round. */
-  readonly claimed: number;
-  /** Event ids the publisher confirmed and that are now marked published. */
-  readonly published: readonly string[];
+/** Where an event stands in the outbox. */
+export type OutboxState = "pending" | "parked" | "published";
+
+/** One outbox row, for people looking at the outbox (`devrunner outbox`). */
+export interface OutboxEntry {
+  readonly event: EntityEvent;
+  readonly state: OutboxState;
+  /** Publish attempts so far. */
+  readonly attempts: number;
+  readonly lastError: string | undefined;
+  readonly createdAt: Date;
+  /** When a relay may take it up next (pending events). */
+  readonly nextAttemptAt: Date | undefined;
+  readonly parkedAt: Date | undefined;
 }
 
-/** The relay's side of the outbox. */
+/** An event the relay gave up on: it stays in the outbox, out of the way, until someone redrives it. */
+export interface ParkedEvent {
+  readonly eventId: string;
+  readonly entityName: string;
+  readonly reason: string;
+  readonly attempts: number;
+}
+
+/** What a publish attempt did, for `Outbox.settle`. */
+export interface SettlePolicy {
+  /** After this many failed attempts an event is parked. */
+  readonly maxAttempts: number;
+  /** The wait before the next attempt after failed attempt n (1-based). */
+  readonly retryDelayMs: (attempt: number) => number;
+  /**
+   * Ordered (FIFO) delivery: a parked event parks the later unpublished events of its entity with it,
+   * so none of them overtakes it.
+   */
+  readonly ordered: boolean;
+  readonly now: Date;
+}
+
+/**
+ * The relay's side of the outbox. No transaction spans a publish: events are leased (claimed for a while)
+ * and their fate is recorded afterwards, so a slow queue never holds database locks.
+ */
 export interface Outbox {
   /**
-   * Claims up to `limit` pending events, oldest first, skipping those another relay holds; hands them
-   * to `publish`; marks the ids `publish` returns as published. Ids it does not return stay pending.
+   * Leases up to `limit` events that are due (pending, not parked, not leased, next attempt reached),
+   * oldest first, skipping those another relay is taking. Ordered: at most one event per entity, and
+   * only when no earlier event of that entity is still unpublished, so an entity's events go out in
+   * commit order; an event behind a parked one of its entity is parked with it (and returned as parked).
    */
-  relayPending(
+  claim(
     limit: number,
-    publish: (events: readonly EntityEvent[]) => Promise<readonly string[]>,
-  ): Promise<OutboxRelayRound>;
+    options: {
+      readonly ordered: boolean;
+      readonly leaseMs: number;
+      readonly now: Date;
+      /** Only events of these entities. */
+      readonly entityNames?: readonly string[];
+    },
+  ): Promise<{ readonly events: readonly EntityEvent[]; readonly parked: readonly ParkedEvent[] }>;
+  /**
+   * Records a publish attempt in one go: marks the published events; counts an attempt on the failed
+   * ones, schedules their retry and parks those that failed permanently or ran out of attempts.
+   * Returns what it parked.
+   */
+  settle(outcome: PublishResult, policy: SettlePolicy): Promise<{ readonly parked: readonly ParkedEvent[] }>;
+  /** Events not yet published and not parked. */
   pendingCount(): Promise<number>;
+  /** Pending and parked events, oldest first. */
+  list(options: {
+    readonly states: readonly ("pending" | "parked")[];
+    readonly limit: number;
+  }): Promise<readonly OutboxEntry[]>;
+  /** Puts parked events back (all of them when `eventIds` is undefined); returns the ids it put back. */
+  redrive(eventIds: readonly string[] | undefined, now: Date): Promise<readonly string[]>;
 }
 
 export interface PublishFailure {
@@ -101,6 +159,11 @@ export interface PublishResult {
 
 /** Messaging: sends events to consumers. Throws a TransientPortError when nothing could be sent. */
 export interface EventPublisher {
+  /**
+   * True when consumers get one entity's events in the order they are sent (an SQS FIFO queue): the
+   * relay then never lets an event overtake an earlier one of the same entity.
+   */
+  readonly ordered: boolean;
   publish(events: readonly EntityEvent[]): Promise<PublishResult>;
 }
 

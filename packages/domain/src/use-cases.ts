@@ -1,5 +1,18 @@
 import { parseEntityKey, type EntityKey, type InvalidEntityKey } from "./entity-key.ts";
-import { DeadlineReachedError, GroupBlockedError, asPortError, type DomainError } from "./errors.ts";
+import {
+  createDelivery,
+  DEFAULT_OUTBOX_POLICY,
+  type DeliveryOptions,
+  type DeliveryResult,
+  type OutboxPolicy,
+} from "./delivery.ts";
+import {
+  DeadlineReachedError,
+  GroupBlockedError,
+  PortUnavailableError,
+  asPortError,
+  type DomainError,
+} from "./errors.ts";
 import { entityEvent, type EntityEvent } from "./events.ts";
 import type {
   Clock,
@@ -10,7 +23,7 @@ import type {
   EventPublisher,
   Observation,
   Outbox,
-  PublishFailure,
+  OutboxEntry,
 } from "./ports.ts";
 
 export interface ProcessRequest {
@@ -38,7 +51,11 @@ export type ProcessResult =
       readonly outcome: AcceptedOutcome;
       readonly messageId: string;
       readonly key: EntityKey;
-      /** Put in the outbox with the change (created and updated only). */
+      /**
+       * The event this record still has to see delivered before it is acknowledged: put in the outbox
+       * with the change (created, updated), or, for a duplicate, its event when that is still pending
+       * (an earlier delivery committed the change but could not publish it).
+       */
       readonly event?: EntityEvent;
     }
   | {
@@ -56,27 +73,48 @@ export type ProcessResult =
       readonly error: DomainError;
     };
 
-export interface RelayResult {
-  readonly published: readonly string[];
-  readonly failed: readonly PublishFailure[];
-  /** Set when a round failed as a whole (publisher or outbox unreachable); its events stay pending. */
-  readonly error?: DomainError;
-}
-
 export interface EntityServiceDependencies {
   readonly repository: EntityRepository;
   readonly outbox: Outbox;
   readonly publisher: EventPublisher;
   readonly clock: Clock;
+  /** Retries and parking of events that fail to publish; defaults to DEFAULT_OUTBOX_POLICY. */
+  readonly outboxPolicy?: Partial<OutboxPolicy>;
 }
 
 export interface EntityService {
   processEntity(key: string, context: { messageId: string }): Promise<ProcessResult>;
-  /** One result per request, in order. One item's failure never fails the others (but see `group`). */
+  /**
+   * One result per request, in order. One item's failure never fails the others (but see `group`),
+   * except when the store is unreachable: then the rest is not attempted either.
+   */
   processEntities(requests: readonly ProcessRequest[], options?: ProcessOptions): Promise<ProcessResult[]>;
-  /** Publishes pending outbox events; what fails stays pending for the next run. */
-  relayOutbox(options?: { batchSize?: number; maxRounds?: number }): Promise<RelayResult>;
+  /** Delivers the events of these results (see `ProcessResult.event`) now; see `Delivery.deliver`. */
+  deliverEvents(results: readonly ProcessResult[], options?: DeliveryOptions): Promise<DeliveryResult>;
+  /** Publishes what is due in the outbox (the scheduled relay); what fails stays pending or is parked. */
+  relayOutbox(
+    options?: DeliveryOptions & { batchSize?: number; maxRounds?: number },
+  ): Promise<DeliveryResult>;
   getEntity(name: string, options?: { recentObservations?: number }): Promise<EntityView | undefined>;
+  /** Pending and parked events, oldest first. */
+  listOutbox(options?: {
+    states?: readonly ("pending" | "parked")[];
+    limit?: number;
+  }): Promise<readonly OutboxEntry[]>;
+  /** Puts parked events back in line (all when `eventIds` is undefined); returns the ids put back. */
+  redriveOutbox(eventIds?: readonly string[]): Promise<readonly string[]>;
+}
+
+/**
+ * The events a batch's results still have to see delivered, each once: a key redelivered within the batch
+ * (a duplicate of an item processed in an earlier chunk) carries the same pending event.
+ */
+export function eventsToDeliver(results: readonly ProcessResult[]): EntityEvent[] {
+  const events = new Map<string, EntityEvent>();
+  for (const result of results) {
+    if ("event" in result && result.event) events.set(result.event.eventId, result.event);
+  }
+  return [...events.values()];
 }
 
 interface ParsedRequest {
@@ -88,6 +126,12 @@ interface ParsedRequest {
 
 export function createEntityService(deps: EntityServiceDependencies): EntityService {
   const { repository, outbox, publisher, clock } = deps;
+  const delivery = createDelivery({
+    outbox,
+    publisher,
+    clock,
+    policy: { ...DEFAULT_OUTBOX_POLICY, ...deps.outboxPolicy },
+  });
 
   async function processEntities(
     requests: readonly ProcessRequest[],
@@ -116,69 +160,63 @@ export function createEntityService(deps: EntityServiceDependencies): EntityServ
       }
     };
     const chunkSize = Math.max(1, options.chunkSize ?? parsed.length);
+    let unavailable: DomainError | undefined;
     for (let start = 0; start < parsed.length; start += chunkSize) {
+      // An unreachable store fails the rest without trying: each try would wait for a connection timeout.
+      if (unavailable) {
+        fail(parsed.slice(start), unavailable);
+        break;
+      }
       if (options.shouldStop?.()) {
         fail(parsed.slice(start), new DeadlineReachedError("stopped before this item: the time ran out"));
         break;
       }
-      await processIsolating(parsed.slice(start, start + chunkSize), fail, blockedGroups, results);
+      unavailable = await processBisecting(
+        parsed.slice(start, start + chunkSize),
+        fail,
+        blockedGroups,
+        results,
+      );
     }
     return results;
   }
 
   /**
-   * The whole group in one unit of work (a few round trips). A permanent failure is bisected until it is
-   * pinned on one request, so a poison record fails alone; a transient one fails the group for a retry.
-   * Items of an ordered group that already failed are not taken up.
+   * The whole batch in one unit of work (a few round trips). A permanent failure bisects the batch until it
+   * is pinned on one request, so a poison record fails alone; a transient one fails the batch for a retry.
+   * Items of an ordered group that already failed are not taken up. Returns the error when the store
+   * could not be reached.
    */
-  async function processIsolating(
+  async function processBisecting(
     candidates: readonly ParsedRequest[],
     fail: (items: readonly ParsedRequest[], error: DomainError) => void,
     blockedGroups: ReadonlySet<string>,
     results: ProcessResult[],
-  ): Promise<void> {
+  ): Promise<DomainError | undefined> {
     const blocked = candidates.filter((item) => item.group !== undefined && blockedGroups.has(item.group));
     if (blocked.length > 0) {
       fail(blocked, new GroupBlockedError("not taken up: an earlier message of its group failed"));
     }
-    const group = candidates.filter((item) => !blocked.includes(item));
-    if (group.length === 0) return;
+    const batch = candidates.filter((item) => !blocked.includes(item));
+    if (batch.length === 0) return undefined;
     try {
-      const outcomes = await repository.unitOfWork((unit) => applyBatch(unit, group, clock.now()));
+      const outcomes = await repository.unitOfWork((unit) => applyBatch(unit, batch, clock.now()));
       for (const outcome of outcomes) results[outcome.index] = outcome.result;
+      return undefined;
     } catch (thrown) {
       const error = asPortError(thrown);
-      if (error.retryable || group.length === 1) {
-        fail(group, error);
-        return;
+      if (error.retryable || batch.length === 1) {
+        fail(batch, error);
+        return error instanceof PortUnavailableError ? error : undefined;
       }
-      const middle = Math.ceil(group.length / 2);
-      await processIsolating(group.slice(0, middle), fail, blockedGroups, results);
-      await processIsolating(group.slice(middle), fail, blockedGroups, results);
-    }
-  }
-
-  async function relayOutbox(options: { batchSize?: number; maxRounds?: number } = {}): Promise<RelayResult> {
-    const batchSize = options.batchSize ?? 100;
-    const maxRounds = options.maxRounds ?? 100;
-    const published: string[] = [];
-    const failed: PublishFailure[] = [];
-    for (let round = 0; round < maxRounds; round += 1) {
-      let roundFailures: readonly PublishFailure[] = [];
-      try {
-        const outcome = await outbox.relayPending(batchSize, async (events) => {
-          const result = await publisher.publish(events);
-          roundFailures = result.failed;
-          return result.published;
-        });
-        published.push(...outcome.published);
-        failed.push(...roundFailures);
-        if (outcome.claimed < batchSize || roundFailures.length > 0) break;
-      } catch (thrown) {
-        return { published, failed, error: asPortError(thrown) };
+      const middle = Math.ceil(batch.length / 2);
+      const firstHalf = await processBisecting(batch.slice(0, middle), fail, blockedGroups, results);
+      if (firstHalf) {
+        fail(batch.slice(middle), firstHalf);
+        return firstHalf;
       }
+      return processBisecting(batch.slice(middle), fail, blockedGroups, results);
     }
-    return { published, failed };
   }
 
   return {
@@ -187,19 +225,24 @@ export function createEntityService(deps: EntityServiceDependencies): EntityServ
       const [result] = await processEntities([{ key, messageId: context.messageId }]);
       return result!;
     },
-    relayOutbox,
+    deliverEvents: (results, options) => delivery.deliver(eventsToDeliver(results), options),
+    relayOutbox: (options) => delivery.relay(options),
     getEntity: (name, options) => repository.getEntity(name, options?.recentObservations ?? 10),
+    listOutbox: (options) =>
+      outbox.list({ states: options?.states ?? ["pending", "parked"], limit: options?.limit ?? 100 }),
+    redriveOutbox: (eventIds) => outbox.redrive(eventIds, clock.now()),
   };
 }
 
 /** The processing semantics, applied to one batch inside one unit of work. */
 async function applyBatch(
   unit: EntityUnitOfWork,
-  group: readonly ParsedRequest[],
+  batch: readonly ParsedRequest[],
   now: Date,
 ): Promise<{ index: number; result: ProcessResult }[]> {
-  const names = [...new Set(group.map((request) => request.key.name))].sort();
-  const loaded = await unit.load(names, [...new Set(group.map((request) => request.key.key))]);
+  const names = [...new Set(batch.map((request) => request.key.name))].sort();
+  const loaded = await unit.load(names, [...new Set(batch.map((request) => request.key.key))]);
+  const pendingByKey = new Map(loaded.pendingEvents.map((event) => [event.key, event]));
   const states = new Map(loaded.states);
   const seen = new Set(loaded.observedKeys);
   const changed = new Map<string, EntityState>();
@@ -207,9 +250,15 @@ async function applyBatch(
   const events: EntityEvent[] = [];
   const outcomes: { index: number; result: ProcessResult }[] = [];
 
-  for (const { index, messageId, key } of group) {
+  for (const { index, messageId, key } of batch) {
     if (seen.has(key.key)) {
-      outcomes.push({ index, result: { outcome: "duplicate", messageId, key } });
+      const pending = pendingByKey.get(key.key);
+      outcomes.push({
+        index,
+        result: pending
+          ? { outcome: "duplicate", messageId, key, event: pending }
+          : { outcome: "duplicate", messageId, key },
+      });
       continue;
     }
     seen.add(key.key);

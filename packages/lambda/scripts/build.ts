@@ -18,13 +18,16 @@ const { values } = parseArgs({
   },
 });
 const outdir = resolve(values.outdir);
+/** The Lambda entry points of this package: EntityFunction (index) and OutboxRelayFunction (relay). */
+const ENTRIES = ["index", "relay"];
 const bundle = join(outdir, "index.mjs");
 
 // Stale chunks of an earlier build must not ship: remove this build's kind of files, nothing else.
 mkdirSync(outdir, { recursive: true });
 for (const name of readdirSync(outdir)) if (/\.mjs(\.map)?$/.test(name)) rmSync(join(outdir, name));
 await build({
-  entryPoints: { index: join(packageDir, "src", "index.ts") },
+  // One entry per function handler in template.yaml (Handler: index.handler, relay.handler).
+  entryPoints: Object.fromEntries(ENTRIES.map((name) => [name, join(packageDir, "src", `${name}.ts`)])),
   outdir,
   outExtension: { ".js": ".mjs" },
   // The AWS SDK is imported on first use (a dynamic import): as its own chunks, a cold start does not

@@ -124,7 +124,9 @@ describe("the built EntityFunction artifact", () => {
     expect(entityFunction.runtime).toBe("nodejs24.x");
     const files = readdirSync(artifactsDir);
     expect(files).toEqual(expect.arrayContaining(["index.mjs", "index.mjs.map"]));
-    expect(files.filter((name) => !/^(index|chunk-[A-Z0-9]+)\.mjs(\.map)?$/.test(name))).toEqual([]);
+    // One entry per handler in the template (index: EntityFunction, relay: OutboxRelayFunction) and chunks.
+    expect(files).toEqual(expect.arrayContaining(["relay.mjs", "relay.mjs.map"]));
+    expect(files.filter((name) => !/^(index|relay|chunk-[A-Z0-9]+)\.mjs(\.map)?$/.test(name))).toEqual([]);
   });
 
   it("refuses to work on a database whose schema is behind, naming the missing migration", async () => {

@@ -1,16 +1,19 @@
-import type {
-  DeadLetter,
-  DeadLetterQueue,
-  EntityService,
-  ProcessRequest,
-  ProcessResult,
+import {
+  PortUnavailableError,
+  eventsToDeliver,
+  type DeadLetter,
+  type DeadLetterQueue,
+  type EntityService,
+  type ProcessRequest,
+  type ProcessResult,
 } from "@entity/domain";
-import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { invocationDeadline, type InvocationDeadline } from "./deadline.ts";
+import { logDelivery } from "./delivery-log.ts";
+import type { HandlerLogger } from "./logger.ts";
 import { decodeRecordBody } from "./record-body.ts";
 
-/** The part of Powertools' Logger the handler uses (structured JSON, request id from the context). */
-export type HandlerLogger = Pick<Logger, "addContext" | "debug" | "info" | "warn" | "error">;
+export type { HandlerLogger } from "./logger.ts";
 
 export interface BatchHandlerDependencies {
   readonly service: EntityService;
@@ -18,9 +21,13 @@ export interface BatchHandlerDependencies {
   readonly logger: HandlerLogger;
   /** Resolves when the function can take work (schema checked); memoised by the caller. */
   readonly ready: () => Promise<void>;
+  /** Cancels the database work in flight (at the deadline); see `PostgresDatabase.interrupt`. */
+  readonly interrupt?: (graceMs: number) => Promise<void>;
+  /** Told the time each invocation starts with (the function's Timeout, for the database's limits). */
+  readonly onInvocation?: (remainingMs: number) => void;
   /** Records per unit of work; the time check runs between units. */
   readonly chunkSize?: number;
-  /** Stop taking new records when less than this (or a tenth of the invocation's time) is left. */
+  /** Stop taking new records when less than this (or a fifth of the invocation's time) is left. */
   readonly safetyMarginMillis?: number;
 }
 
@@ -30,18 +37,23 @@ export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQS
 const DEFAULT_CHUNK_SIZE = 500;
 const DEFAULT_SAFETY_MARGIN_MILLIS = 3000;
 
+type DecodedRequest = ProcessRequest & { readonly body: string };
+
 /**
- * The SQS batch handler: unwraps records, hands the keys to the domain's batch use case, sets aside what
- * can never succeed, relays the outbox and reports the rest as `batchItemFailures` for SQS to retry.
+ * The SQS batch handler: unwraps records, hands the keys to the domain's batch use case, delivers the
+ * batch's events, sets aside what can never succeed and reports the rest as `batchItemFailures` for SQS
+ * to retry. A record is acknowledged only once its event is published (or parked with a reason). When the
+ * database cannot be reached at all, it throws: the whole batch is retried, nothing is dead-lettered.
  */
 export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchHandler {
   const chunkSize = deps.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const margin = deps.safetyMarginMillis ?? DEFAULT_SAFETY_MARGIN_MILLIS;
   const { logger, service } = deps;
+  const interrupt = deps.interrupt ?? (() => Promise.resolve());
 
   return async (event, context) => {
     logger.addContext(context);
     const startedAt = Date.now();
+    deps.onInvocation?.(context.getRemainingTimeInMillis());
     const records = event.Records ?? [];
     try {
       await deps.ready();
@@ -51,77 +63,36 @@ export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchH
       });
       throw error;
     }
-    // The margin scales with the function's Timeout: a tenth of the time this invocation started with, at
-    // most the configured margin (3 s), so a 3 s function is not "out of time" before it starts.
-    const invocationMargin = Math.min(margin, context.getRemainingTimeInMillis() / 10);
-    const timeIsShort = (): boolean => context.getRemainingTimeInMillis() < invocationMargin;
+    const deadline = invocationDeadline(context, {
+      marginMs: deps.safetyMarginMillis ?? DEFAULT_SAFETY_MARGIN_MILLIS,
+      interrupt,
+    });
+    const { requests, letters } = decodeRecords(records);
     const failed = new Set<string>();
-    const letters: DeadLetter[] = [];
-    const requests: (ProcessRequest & { body: string })[] = [];
-    for (const record of records) {
-      const group = record.attributes?.MessageGroupId;
-      const decoded = decodeRecordBody(record.body ?? "");
-      if (decoded.ok) {
-        requests.push({
-          key: decoded.key,
-          messageId: record.messageId,
-          body: record.body,
-          ...(group ? { group } : {}),
-        });
-      } else {
-        letters.push({
-          messageId: record.messageId,
-          body: record.body ?? "",
-          reasonCode: decoded.code,
-          reason: decoded.reason,
-          ...(group ? { group } : {}),
-        });
-      }
-    }
 
-    const results = await withinTime(
-      service.processEntities(requests, { chunkSize, shouldStop: timeIsShort }),
-      context.getRemainingTimeInMillis() - invocationMargin / 2,
+    const processed = await deadline.bound(
+      service.processEntities(requests, { chunkSize, shouldStop: () => deadline.timeIsShort() }),
     );
-    if (results === "timed-out") {
+    const results = processed === "interrupted" ? [] : processed;
+    if (processed === "interrupted") {
       logger.warn("time ran out while processing; the batch's records will be retried", {
         records: requests.length,
       });
       for (const request of requests) failed.add(request.messageId);
-    } else {
-      results.forEach((result, index) => {
-        const request = requests[index]!;
-        const letter = logResult(logger, result, request.body, request.group);
-        if (letter) letters.push(letter);
-        else if (result.outcome === "failed") failed.add(result.messageId);
-      });
     }
+    throwWhenUnavailable(results, logger);
+    results.forEach((result, index) => {
+      const request = requests[index]!;
+      const letter = triage(logger, result, request.body, request.group);
+      if (letter) letters.push(letter);
+      else if (result.outcome === "failed") failed.add(result.messageId);
+    });
 
+    const published = await deliver(results, deadline, failed);
     const unsent = letters.length > 0 ? (await deps.deadLetters.send(letters)).failed : [];
     for (const messageId of unsent) {
       logger.error("could not move the record to the dead-letter queue; it will be retried", { messageId });
       failed.add(messageId);
-    }
-
-    let published = 0;
-    if (results !== "timed-out") {
-      const withEvents = results.filter((result) => "event" in result && result.event !== undefined);
-      if (withEvents.length > 0 || !timeIsShort()) {
-        const relay = timeIsShort() ? undefined : await service.relayOutbox({ batchSize: 500 });
-        published = relay?.published.length ?? 0;
-        if (!relay || relay.error || relay.failed.length > 0) {
-          // Redelivery of these records (as duplicates) makes a later invocation relay their events.
-          const sent = new Set(relay?.published ?? []);
-          const unpublished = withEvents.filter(
-            (result) => "event" in result && !sent.has(result.event!.eventId),
-          );
-          if (relay?.error)
-            logger.error("outbox relay failed; events stay pending", { error: describe(relay.error) });
-          for (const failure of relay?.failed ?? [])
-            logger.warn("event not published", { eventId: failure.eventId, reason: failure.reason });
-          for (const result of unpublished) failed.add(result.messageId);
-        }
-      }
     }
 
     const batchItemFailures = applyGroupOrder(records, failed).map((messageId) => ({
@@ -136,10 +107,74 @@ export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchH
     });
     return { batchItemFailures };
   };
+
+  /** Delivers the results' events; a record whose event is neither published nor parked is retried. */
+  async function deliver(
+    results: readonly ProcessResult[],
+    deadline: InvocationDeadline,
+    failed: Set<string>,
+  ): Promise<number> {
+    if (eventsToDeliver(results).length === 0) return 0;
+    const delivery = await deadline.bound(
+      service.deliverEvents(results, { shouldStop: () => deadline.timeIsShort() }),
+    );
+    const settled = new Set<string>();
+    if (delivery === "interrupted") {
+      logger.warn("time ran out while publishing; events stay pending for a redelivery or the relay");
+    } else {
+      logDelivery(logger, delivery);
+      for (const id of [...delivery.published, ...delivery.parked.map((parked) => parked.eventId)])
+        settled.add(id);
+    }
+    for (const result of results) {
+      if ("event" in result && result.event && !settled.has(result.event.eventId))
+        failed.add(result.messageId);
+    }
+    return delivery === "interrupted" ? 0 : delivery.published.length;
+  }
 }
 
-/** Logs one result; returns a dead letter when the record can never succeed. */
-function logResult(
+function decodeRecords(records: readonly SQSRecord[]): { requests: DecodedRequest[]; letters: DeadLetter[] } {
+  const requests: DecodedRequest[] = [];
+  const letters: DeadLetter[] = [];
+  for (const record of records) {
+    const group = record.attributes?.MessageGroupId;
+    const decoded = decodeRecordBody(record.body ?? "");
+    if (decoded.ok) {
+      requests.push({
+        key: decoded.key,
+        messageId: record.messageId,
+        body: record.body,
+        ...(group ? { group } : {}),
+      });
+    } else {
+      letters.push({
+        messageId: record.messageId,
+        body: record.body ?? "",
+        reasonCode: decoded.code,
+        reason: decoded.reason,
+        ...(group ? { group } : {}),
+      });
+    }
+  }
+  return { requests, letters };
+}
+
+/** An unreachable database (or refused credentials) fails the invocation: SQS retries the batch as a whole. */
+function throwWhenUnavailable(results: readonly ProcessResult[], logger: HandlerLogger): void {
+  for (const result of results) {
+    if (result.outcome === "failed" && result.error instanceof PortUnavailableError) {
+      logger.error("database unavailable: the whole batch will be retried", {
+        code: result.error.code,
+        reason: result.error.message,
+      });
+      throw result.error;
+    }
+  }
+}
+
+/** Logs one processing result and decides its fate: a dead letter when the record can never succeed. */
+function triage(
   logger: HandlerLogger,
   result: ProcessResult,
   body: string,
@@ -159,13 +194,7 @@ function logResult(
         code: result.reason.code,
         reason: result.reason.message,
       });
-      return {
-        messageId: result.messageId,
-        body,
-        reasonCode: result.reason.code,
-        reason: result.reason.message,
-        ...(group ? { group } : {}),
-      };
+      return deadLetter(result.messageId, body, result.reason.code, result.reason.message, group);
     case "failed":
       if (!result.error.retryable) {
         logger.error("record can never succeed: moving it to the dead-letter queue", {
@@ -173,13 +202,7 @@ function logResult(
           code: result.error.code,
           reason: result.error.message,
         });
-        return {
-          messageId: result.messageId,
-          body,
-          reasonCode: result.error.code,
-          reason: result.error.message,
-          ...(group ? { group } : {}),
-        };
+        return deadLetter(result.messageId, body, result.error.code, result.error.message, group);
       }
       logger.error("record failed; SQS will retry it", {
         ...where,
@@ -188,6 +211,16 @@ function logResult(
       });
       return undefined;
   }
+}
+
+function deadLetter(
+  messageId: string,
+  body: string,
+  reasonCode: string,
+  reason: string,
+  group: string | undefined,
+): DeadLetter {
+  return { messageId, body, reasonCode, reason, ...(group ? { group } : {}) };
 }
 
 /** FIFO: once a record of a message group failed, every later record of that group is reported too. */
@@ -202,20 +235,6 @@ function applyGroupOrder(records: readonly SQSRecord[], failed: ReadonlySet<stri
     if (group !== undefined) failedGroups.add(group);
   }
   return reported;
-}
-
-async function withinTime<T>(work: Promise<T>, millis: number): Promise<T | "timed-out"> {
-  // The losing side of the race must not become an unhandled rejection.
-  work.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<"timed-out">((resolve) => {
-    timer = setTimeout(() => resolve("timed-out"), Math.max(0, millis));
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function describe(error: unknown): string {

@@ -1,5 +1,11 @@
 import { InMemoryDeadLetterQueue, createTestApp, type TestApp } from "@entity/adapters/testing";
-import { TransientPortError } from "@entity/domain";
+import {
+  PortUnavailableError,
+  TransientPortError,
+  parseEntityKey,
+  type EntityKey,
+  type ProcessResult,
+} from "@entity/domain";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createSqsBatchHandler, type HandlerLogger, type SqsBatchHandler } from "./batch-handler.ts";
@@ -204,6 +210,108 @@ describe("the SQS batch handler", () => {
     // relayed in time are reported too (they come back as duplicates and get relayed then).
     const notDone = records.map((r) => r.messageId).filter((id) => !done.includes(id));
     expect(failures(response)).toEqual(expect.arrayContaining(notDone));
+  });
+
+  it("throws, sending nothing to the DLQ, when the database cannot be reached: the batch is retried whole", async () => {
+    let unavailable = true;
+    const down = createTestApp({
+      store: {
+        beforeWrite: () => {
+          if (unavailable)
+            throw new PortUnavailableError("password authentication failed", { code: "DB_AUTH_FAILED" });
+        },
+      },
+    });
+    const unavailableHandler = createSqsBatchHandler({
+      service: down,
+      deadLetters,
+      logger: recordingLogger(logs),
+      ready: () => Promise.resolve(),
+      chunkSize: 1,
+    });
+    const records = [
+      sqsRecord("not a key"),
+      sqsRecord("UA_20220101T000000"),
+      sqsRecord("UB_20220101T000000"),
+    ];
+    await expect(unavailableHandler(event(...records), lambdaContext())).rejects.toMatchObject({
+      code: "DB_AUTH_FAILED",
+    });
+    expect(deadLetters.letters).toEqual([]);
+    expect(logs.filter((line) => line.message.startsWith("record failed"))).toEqual([]);
+    unavailable = false;
+    expect(await unavailableHandler(event(...records), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(deadLetters.letters.map((letter) => letter.messageId)).toEqual([records[0]!.messageId]);
+  });
+
+  it("relays a redelivered record's still-pending event before acknowledging it", async () => {
+    const record = sqsRecord("STRANDED_20220101T000000");
+    app.publisher.failNext(1);
+    expect(failures(await handler(event(record), lambdaContext()))).toEqual([record.messageId]);
+    expect(await handler(event(record), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(app.publishedEvents().map((e) => e.key)).toEqual(["STRANDED_20220101T000000"]);
+    expect(logs.map((line) => line.message)).toContain("entity duplicate");
+  });
+
+  it("acknowledges a record whose event was parked, and logs the parked event at ERROR", async () => {
+    app.publisher.rejectEvents(() => true, { retryable: false });
+    const record = sqsRecord("REFUSED_20220101T000000");
+    expect(await handler(event(record), lambdaContext())).toEqual({ batchItemFailures: [] });
+    const parked = logs.find((line) => line.message.startsWith("event parked"));
+    expect(parked).toMatchObject({
+      level: "error",
+      extra: { entity: "REFUSED", reason: expect.any(String) as string },
+    });
+  });
+
+  it("at the deadline interrupts the database work and reports the batch, returning before the Timeout", async () => {
+    let interrupted = 0;
+    let release: () => void = () => undefined;
+    const hanging = createTestApp({
+      store: {
+        beforeWrite: () => {
+          throw new Error("not reached");
+        },
+      },
+    });
+    // Failures are values: once cancelled, the unit of work's statement fails and the result says so.
+    const service = {
+      ...hanging,
+      processEntities: (requests: readonly { key: string; messageId: string }[]) =>
+        new Promise<ProcessResult[]>((resolve) => {
+          release = () =>
+            resolve(
+              requests.map((request) => ({
+                outcome: "failed" as const,
+                messageId: request.messageId,
+                key: (parseEntityKey(request.key) as { ok: true; key: EntityKey }).key,
+                error: new TransientPortError("canceling statement due to user request", {
+                  code: "DB_CANCELLED",
+                }),
+              })),
+            );
+        }),
+    };
+    const deadlineHandler = createSqsBatchHandler({
+      service,
+      deadLetters,
+      logger: recordingLogger(logs),
+      ready: () => Promise.resolve(),
+      interrupt: () => {
+        interrupted += 1;
+        release();
+        return Promise.resolve();
+      },
+    });
+    const endsAt = Date.now() + 1000;
+    const records = [sqsRecord("HUNG_20220101T000000")];
+    const response = await deadlineHandler(
+      event(...records),
+      lambdaContext(() => endsAt - Date.now()),
+    );
+    expect(interrupted).toBe(1);
+    expect(Date.now()).toBeLessThan(endsAt);
+    expect(failures(response)).toEqual([records[0]!.messageId]);
   });
 
   it("returns an empty list for an empty batch", async () => {

@@ -3,7 +3,7 @@ import { ConfigError, parseDatabaseSettings, type DatabaseConnectionSettings } f
 export const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Everything the function reads from its environment, parsed once at init and frozen. */
+/** Everything a function of this package reads from its environment, parsed once at init and frozen. */
 export interface LambdaConfig {
   /** Deployment environment name (dev, staging, prod, ...). */
   readonly env: string;
@@ -11,8 +11,15 @@ export interface LambdaConfig {
   readonly database: DatabaseConnectionSettings;
   /** Secrets Manager secret holding the database `username` / `password`; instead of DB_PASSWORD. */
   readonly dbSecretArn: string | undefined;
+  /** How long the secret is trusted before new connections fetch it again (a rotation is picked up). */
+  readonly secretMaxAgeMs: number;
   readonly outboundQueueUrl: string;
-  readonly dlqUrl: string;
+  /** EntityFunction only: where records that can never succeed go. */
+  readonly dlqUrl: string | undefined;
+  /** Failed publish attempts before an event is parked (it then waits for a redrive). */
+  readonly outboxMaxAttempts: number;
+  /** AWS_REGION, which Lambda sets (IAM database tokens are signed for it). */
+  readonly region: string;
 }
 
 /** The variables this config reads, for checking the template declares each (see template.yaml). */
@@ -31,13 +38,29 @@ export const LAMBDA_ENV_VARIABLES = [
   "DB_SSL_HOST",
   "DB_POOL_MAX",
   "DB_CONNECT_TIMEOUT_MS",
+  "DB_IAM_AUTH",
+  "DB_SECRET_MAX_AGE_S",
+  "DB_STATEMENT_TIMEOUT_MS",
+  "DB_LOCK_TIMEOUT_MS",
+  "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
   "OUTBOUND_QUEUE_URL",
   "DLQ_URL",
+  "OUTBOX_MAX_ATTEMPTS",
 ] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** EntityFunction's config: everything, DLQ_URL included. */
 export function parseLambdaConfig(env: Env): LambdaConfig {
+  return Object.freeze({ ...parseFunctionConfig(env), dlqUrl: queueUrl(env, "DLQ_URL") });
+}
+
+/** The outbox relay function's config: the same, without a dead-letter queue. */
+export function parseRelayConfig(env: Env): LambdaConfig {
+  return parseFunctionConfig(env);
+}
+
+function parseFunctionConfig(env: Env): LambdaConfig {
   const envName = env.ENV?.trim();
   if (!envName) throw new ConfigError("ENV", "is not set (e.g. dev, staging, prod)");
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(envName)) {
@@ -60,15 +83,31 @@ export function parseLambdaConfig(env: Env): LambdaConfig {
   if (dbSecretArn !== undefined && env.DB_PASSWORD) {
     throw new ConfigError("DB_SECRET_ARN", "and DB_PASSWORD are both set; set only one");
   }
-  const database = parseDatabaseSettings(env, { poolMax: 1, passwordOptional: dbSecretArn !== undefined });
+  const database = parseDatabaseSettings(env, {
+    poolMax: 1,
+    credentialsFromSecret: dbSecretArn !== undefined,
+  });
   return Object.freeze({
     env: envName,
     logLevel: logLevelText as LogLevel,
     database,
     dbSecretArn,
+    secretMaxAgeMs: wholeNumber(env, "DB_SECRET_MAX_AGE_S", 300, { min: 0, max: 86_400 }) * 1000,
     outboundQueueUrl: queueUrl(env, "OUTBOUND_QUEUE_URL"),
-    dlqUrl: queueUrl(env, "DLQ_URL"),
+    dlqUrl: undefined,
+    outboxMaxAttempts: wholeNumber(env, "OUTBOX_MAX_ATTEMPTS", 5, { min: 1, max: 100 }),
+    region: env.AWS_REGION?.trim() || "us-east-1",
   });
+}
+
+function wholeNumber(env: Env, name: string, fallback: number, range: { min: number; max: number }): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < range.min || value > range.max) {
+    throw new ConfigError(name, `must be a whole number from ${range.min} to ${range.max}, not '${text}'`);
+  }
+  return value;
 }
 
 function queueUrl(env: Env, name: string): string {

@@ -1,6 +1,6 @@
 import { ConfigError } from "@entity/adapters";
 import { describe, expect, it } from "vitest";
-import { parseLambdaConfig } from "./config.ts";
+import { parseLambdaConfig, parseRelayConfig } from "./config.ts";
 
 const SECRET = "Sup3r-S3cret!";
 const VALID = {
@@ -31,11 +31,18 @@ describe("parseLambdaConfig", () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
-  it("takes DB_SECRET_ARN instead of DB_PASSWORD", () => {
+  it("takes DB_SECRET_ARN instead of DB_PASSWORD, and then needs no DB_USER", () => {
     const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:entity-db-AbCdEf";
-    const config = parseLambdaConfig({ ...VALID, DB_PASSWORD: "", DB_SECRET_ARN: arn });
+    const config = parseLambdaConfig({ ...VALID, DB_PASSWORD: "", DB_USER: "", DB_SECRET_ARN: arn });
     expect(config.dbSecretArn).toBe(arn);
     expect(config.database.password).toBeUndefined();
+    expect(config.database.user).toBeUndefined();
+    expect(config.secretMaxAgeMs).toBe(300_000);
+  });
+
+  it("reads the relay function's config without a dead-letter queue", () => {
+    const config = parseRelayConfig({ ...VALID, DLQ_URL: undefined, OUTBOX_MAX_ATTEMPTS: "8" });
+    expect(config).toMatchObject({ dlqUrl: undefined, outboxMaxAttempts: 8 });
   });
 
   const cases: [string, Record<string, string | undefined>, RegExp][] = [
@@ -62,6 +69,9 @@ describe("parseLambdaConfig", () => {
     ["OUTBOUND_QUEUE_URL", { OUTBOUND_QUEUE_URL: "outbound" }, /is not a URL/],
     ["DLQ_URL", { DLQ_URL: "ftp://x/1/q" }, /http\(s\)/],
     ["DLQ_URL", { DLQ_URL: "https://sqs.eu-west-1.amazonaws.com/" }, /not a queue URL/],
+    ["DB_SECRET_MAX_AGE_S", { DB_SECRET_MAX_AGE_S: "soon" }, /whole number from 0 to 86400/],
+    ["OUTBOX_MAX_ATTEMPTS", { OUTBOX_MAX_ATTEMPTS: "0" }, /whole number from 1 to 100/],
+    ["DB_IAM_AUTH", { DB_IAM_AUTH: "true" }, /DB_PASSWORD must not be/],
   ];
   it.each(cases)("names %s when it is missing or malformed (%j)", (variable, change, problem) => {
     const error = failure({ ...VALID, ...change });

@@ -2,15 +2,18 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import {
   KyselyEntityStore,
+  KyselyOutbox,
   SqsDeadLetterQueue,
   SqsEventPublisher,
   SystemClock,
   assertSchemaCurrent,
   createPostgresDatabase,
-  databaseSecretCredentials,
+  iamAuthCredentials,
   lazySecretsManagerClient,
   lazySqsClient,
-  type EntityDatabase,
+  secretsManagerCredentials,
+  type CredentialSource,
+  type PostgresDatabase,
   type SqsClientProvider,
 } from "@entity/adapters";
 import {
@@ -21,9 +24,11 @@ import {
   type EventPublisher,
 } from "@entity/domain";
 import { Container } from "inversify";
-import type { Kysely } from "kysely";
-import { createSqsBatchHandler, type HandlerLogger, type SqsBatchHandler } from "./batch-handler.ts";
+import { createSqsBatchHandler, type SqsBatchHandler } from "./batch-handler.ts";
 import type { LambdaConfig } from "./config.ts";
+import type { HandlerLogger } from "./logger.ts";
+import { createRelayHandler, type RelayHandler } from "./relay-handler.ts";
+import { FunctionTimeout, functionSessionLimits } from "./session-limits.ts";
 
 type SecretsClientProvider = () => SecretsManagerClient | Promise<SecretsManagerClient>;
 
@@ -33,14 +38,18 @@ export const TOKENS = {
   logger: Symbol.for("Logger"),
   sqsClient: Symbol.for("SqsClientProvider"),
   secretsClient: Symbol.for("SecretsManagerClientProvider"),
-  database: Symbol.for("Database"),
-  store: Symbol.for("EntityStore"),
+  credentials: Symbol.for("CredentialSource"),
+  functionTimeout: Symbol.for("FunctionTimeout"),
+  database: Symbol.for("PostgresDatabase"),
+  repository: Symbol.for("EntityRepository"),
+  outbox: Symbol.for("Outbox"),
   publisher: Symbol.for("EventPublisher"),
   deadLetters: Symbol.for("DeadLetterQueue"),
   clock: Symbol.for("Clock"),
   service: Symbol.for("EntityService"),
-  ready: Symbol.for("Ready"),
+  schemaCheck: Symbol.for("SchemaCheck"),
   handler: Symbol.for("SqsBatchHandler"),
+  relayHandler: Symbol.for("RelayHandler"),
 } as const;
 
 export interface LambdaOverrides {
@@ -50,8 +59,9 @@ export interface LambdaOverrides {
 }
 
 /**
- * The Lambda's composition root: config in, handler out. Builds nothing that does I/O: clients and the
- * pool are made on first use, so a cold start pays only for imports.
+ * The Lambda's composition root: config in, handlers out (the SQS batch handler and the scheduled relay;
+ * each entry point asks for its own). Builds nothing that does I/O: clients and the pool are made on first
+ * use, so a cold start pays only for imports.
  */
 export function buildLambdaContainer(config: LambdaConfig, overrides: LambdaOverrides = {}): Container {
   const container = new Container({ defaultScope: "Singleton" });
@@ -68,19 +78,77 @@ export function buildLambdaContainer(config: LambdaConfig, overrides: LambdaOver
   container
     .bind<SecretsClientProvider>(TOKENS.secretsClient)
     .toConstantValue(overrides.secretsClient ?? lazySecretsManagerClient());
+  bindDatabase(container);
+  bindMessaging(container);
+  container.bind<Clock>(TOKENS.clock).toConstantValue(new SystemClock());
+  container.bind<EntityService>(TOKENS.service).toResolvedValue(
+    (
+      cfg: LambdaConfig,
+      repository: KyselyEntityStore,
+      outbox: KyselyOutbox,
+      publisher: EventPublisher,
+      clock: Clock,
+    ) =>
+      createEntityService({
+        repository,
+        outbox,
+        publisher,
+        clock,
+        outboxPolicy: { maxAttempts: cfg.outboxMaxAttempts },
+      }),
+    [TOKENS.config, TOKENS.repository, TOKENS.outbox, TOKENS.publisher, TOKENS.clock],
+  );
+  bindHandlers(container);
+  return container;
+}
+
+function bindDatabase(container: Container): void {
+  container.bind<FunctionTimeout>(TOKENS.functionTimeout).toConstantValue(new FunctionTimeout());
   container
-    .bind<Kysely<EntityDatabase>>(TOKENS.database)
+    .bind<CredentialSource | undefined>(TOKENS.credentials)
     .toResolvedValue(
-      (cfg: LambdaConfig, secrets: SecretsClientProvider) =>
-        createPostgresDatabase(
-          cfg.database,
-          cfg.dbSecretArn ? { credentials: databaseSecretCredentials(cfg.dbSecretArn, secrets) } : {},
-        ),
+      (cfg: LambdaConfig, secrets: SecretsClientProvider) => credentialsFor(cfg, secrets),
       [TOKENS.config, TOKENS.secretsClient],
     );
+  container.bind<PostgresDatabase>(TOKENS.database).toResolvedValue(
+    (cfg: LambdaConfig, credentials: CredentialSource | undefined, timeout: FunctionTimeout) =>
+      createPostgresDatabase(cfg.database, {
+        ...(credentials ? { credentials } : {}),
+        sessionLimits: () => functionSessionLimits(cfg.database, timeout.ms),
+      }),
+    [TOKENS.config, TOKENS.credentials, TOKENS.functionTimeout],
+  );
   container
-    .bind<KyselyEntityStore>(TOKENS.store)
-    .toResolvedValue((db: Kysely<EntityDatabase>) => new KyselyEntityStore(db), [TOKENS.database]);
+    .bind<KyselyEntityStore>(TOKENS.repository)
+    .toResolvedValue((database: PostgresDatabase) => new KyselyEntityStore(database.db), [TOKENS.database]);
+  container
+    .bind<KyselyOutbox>(TOKENS.outbox)
+    .toResolvedValue((database: PostgresDatabase) => new KyselyOutbox(database.db), [TOKENS.database]);
+  container
+    .bind<() => Promise<void>>(TOKENS.schemaCheck)
+    .toResolvedValue(
+      (database: PostgresDatabase) => memoisedUntilSuccess(() => assertSchemaCurrent(database.db)),
+      [TOKENS.database],
+    );
+}
+
+/** A rotating secret, an IAM token, or (undefined) the password in the settings. */
+function credentialsFor(cfg: LambdaConfig, secrets: SecretsClientProvider): CredentialSource | undefined {
+  if (cfg.dbSecretArn) {
+    return secretsManagerCredentials(cfg.dbSecretArn, { client: secrets, maxAgeMs: cfg.secretMaxAgeMs });
+  }
+  if (cfg.database.iamAuth) {
+    return iamAuthCredentials({
+      hostname: cfg.database.sslHost ?? cfg.database.host,
+      port: cfg.database.port,
+      user: cfg.database.user ?? "",
+      region: cfg.region,
+    });
+  }
+  return undefined;
+}
+
+function bindMessaging(container: Container): void {
   container
     .bind<EventPublisher>(TOKENS.publisher)
     .toResolvedValue(
@@ -88,39 +156,59 @@ export function buildLambdaContainer(config: LambdaConfig, overrides: LambdaOver
         new SqsEventPublisher({ queueUrl: cfg.outboundQueueUrl, client }),
       [TOKENS.config, TOKENS.sqsClient],
     );
-  container
-    .bind<DeadLetterQueue>(TOKENS.deadLetters)
-    .toResolvedValue(
-      (cfg: LambdaConfig, client: SqsClientProvider) =>
-        new SqsDeadLetterQueue({ queueUrl: cfg.dlqUrl, client }),
-      [TOKENS.config, TOKENS.sqsClient],
-    );
-  container.bind<Clock>(TOKENS.clock).toConstantValue(new SystemClock());
-  container
-    .bind<EntityService>(TOKENS.service)
-    .toResolvedValue(
-      (store: KyselyEntityStore, publisher: EventPublisher, clock: Clock) =>
-        createEntityService({ repository: store, outbox: store, publisher, clock }),
-      [TOKENS.store, TOKENS.publisher, TOKENS.clock],
-    );
-  container
-    .bind<() => Promise<void>>(TOKENS.ready)
-    .toResolvedValue(
-      (db: Kysely<EntityDatabase>) => memoisedUntilSuccess(() => assertSchemaCurrent(db)),
-      [TOKENS.database],
-    );
-  container
-    .bind<SqsBatchHandler>(TOKENS.handler)
-    .toResolvedValue(
-      (
-        service: EntityService,
-        deadLetters: DeadLetterQueue,
-        logger: HandlerLogger,
-        ready: () => Promise<void>,
-      ) => createSqsBatchHandler({ service, deadLetters, logger, ready }),
-      [TOKENS.service, TOKENS.deadLetters, TOKENS.logger, TOKENS.ready],
-    );
-  return container;
+  container.bind<DeadLetterQueue>(TOKENS.deadLetters).toResolvedValue(
+    (cfg: LambdaConfig, client: SqsClientProvider) => {
+      if (!cfg.dlqUrl) throw new Error("this function's config has no DLQ_URL: it cannot set records aside");
+      return new SqsDeadLetterQueue({ queueUrl: cfg.dlqUrl, client });
+    },
+    [TOKENS.config, TOKENS.sqsClient],
+  );
+}
+
+function bindHandlers(container: Container): void {
+  container.bind<SqsBatchHandler>(TOKENS.handler).toResolvedValue(
+    (
+      service: EntityService,
+      deadLetters: DeadLetterQueue,
+      logger: HandlerLogger,
+      ready: () => Promise<void>,
+      database: PostgresDatabase,
+      timeout: FunctionTimeout,
+    ) =>
+      createSqsBatchHandler({
+        service,
+        deadLetters,
+        logger,
+        ready,
+        interrupt: (graceMs) => database.interrupt(graceMs),
+        onInvocation: (remainingMs) => timeout.observe(remainingMs),
+      }),
+    [
+      TOKENS.service,
+      TOKENS.deadLetters,
+      TOKENS.logger,
+      TOKENS.schemaCheck,
+      TOKENS.database,
+      TOKENS.functionTimeout,
+    ],
+  );
+  container.bind<RelayHandler>(TOKENS.relayHandler).toResolvedValue(
+    (
+      service: EntityService,
+      logger: HandlerLogger,
+      ready: () => Promise<void>,
+      database: PostgresDatabase,
+      timeout: FunctionTimeout,
+    ) =>
+      createRelayHandler({
+        service,
+        logger,
+        ready,
+        interrupt: (graceMs) => database.interrupt(graceMs),
+        onInvocation: (remainingMs) => timeout.observe(remainingMs),
+      }),
+    [TOKENS.service, TOKENS.logger, TOKENS.schemaCheck, TOKENS.database, TOKENS.functionTimeout],
+  );
 }
 
 /** Runs `check` once it succeeds; a failure is not cached, so the next invocation checks again. */

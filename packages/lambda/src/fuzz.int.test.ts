@@ -1,5 +1,10 @@
 import { InMemoryDeadLetterQueue, InMemoryEventPublisher, ManualClock } from "@entity/adapters/memory";
-import { KyselyEntityStore, migrateToLatest, type EntityDatabase } from "@entity/adapters/postgres";
+import {
+  KyselyEntityStore,
+  KyselyOutbox,
+  migrateToLatest,
+  type EntityDatabase,
+} from "@entity/adapters/postgres";
 import { createTestDatabase } from "@entity/adapters/testing";
 import { createEntityService, parseEntityKey } from "@entity/domain";
 import type { Context, SQSRecord } from "aws-lambda";
@@ -32,10 +37,9 @@ beforeAll(async () => {
     dialect: new PostgresDialect({ pool: new pg.Pool({ ...database.config, max: 2 }) }),
   });
   await migrateToLatest(db);
-  const store = new KyselyEntityStore(db);
   const service = createEntityService({
-    repository: store,
-    outbox: store,
+    repository: new KyselyEntityStore(db),
+    outbox: new KyselyOutbox(db),
     publisher: new InMemoryEventPublisher(),
     clock: new ManualClock(),
   });

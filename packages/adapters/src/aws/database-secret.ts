@@ -1,26 +1,32 @@
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { TransientPortError } from "@entity/domain";
-import type { DatabaseCredentials } from "../postgres/database.ts";
+import { PortUnavailableError } from "@entity/domain";
+import {
+  cachedCredentials,
+  type CredentialSource,
+  type DatabaseCredentials,
+} from "../postgres/credentials.ts";
+
+/** How long a fetched secret is trusted before new connections fetch it again (DB_SECRET_MAX_AGE_S). */
+export const DEFAULT_SECRET_MAX_AGE_MS = 300_000;
 
 /**
- * Database credentials from a Secrets Manager secret (the JSON RDS writes: `username`, `password`),
- * fetched once and cached for the life of the process; a failed fetch is retried on the next call.
- * Errors name the secret and the missing fields, never a value.
+ * Database credentials from a Secrets Manager secret (the JSON RDS writes: `username`, `password`), cached
+ * for `maxAgeMs` (as Powertools Parameters' `getSecret` with `maxAge` does) and fetched again sooner when
+ * the database refuses them, so a rotation is picked up by the next connection. A failed fetch is not
+ * cached. Errors name the secret and the missing fields, never a value.
  */
-export function databaseSecretCredentials(
+export function secretsManagerCredentials(
   secretArn: string,
-  client: () => SecretsManagerClient | Promise<SecretsManagerClient> = lazySecretsManagerClient(),
-): () => Promise<DatabaseCredentials> {
-  let cached: Promise<DatabaseCredentials> | undefined;
-  return () => {
-    cached ??= Promise.resolve(client())
-      .then((resolved) => fetchCredentials(resolved, secretArn))
-      .catch((error: unknown) => {
-        cached = undefined;
-        throw error;
-      });
-    return cached;
-  };
+  options: {
+    client?: () => SecretsManagerClient | Promise<SecretsManagerClient>;
+    maxAgeMs?: number;
+  } = {},
+): CredentialSource {
+  const client = options.client ?? lazySecretsManagerClient();
+  return cachedCredentials(
+    async () => fetchCredentials(await client(), secretArn),
+    options.maxAgeMs ?? DEFAULT_SECRET_MAX_AGE_MS,
+  );
 }
 
 /** One Secrets Manager client, created (and the SDK loaded) on first use. */
@@ -42,10 +48,13 @@ async function fetchCredentials(
     secretString = (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : "unknown error";
-    throw new TransientPortError(`cannot read the database secret ${secretArn} (DB_SECRET_ARN): ${reason}`, {
-      cause: error,
-      code: "DB_SECRET_UNAVAILABLE",
-    });
+    throw new PortUnavailableError(
+      `cannot read the database secret ${secretArn} (DB_SECRET_ARN): ${reason}`,
+      {
+        cause: error,
+        code: "DB_SECRET_UNAVAILABLE",
+      },
+    );
   }
   let parsed: unknown;
   try {
@@ -65,9 +74,12 @@ async function fetchCredentials(
   return { user: fields.username as string, password: fields.password as string };
 }
 
-function invalidSecret(secretArn: string, problem: string): TransientPortError {
+function invalidSecret(secretArn: string, problem: string): PortUnavailableError {
   // Retryable on purpose: a wrong secret is fixed by an operator, and messages must not be lost meanwhile.
-  return new TransientPortError(`the database secret ${secretArn} (DB_SECRET_ARN) is unusable: ${problem}`, {
-    code: "DB_SECRET_INVALID",
-  });
+  return new PortUnavailableError(
+    `the database secret ${secretArn} (DB_SECRET_ARN) is unusable: ${problem}`,
+    {
+      code: "DB_SECRET_INVALID",
+    },
+  );
 }

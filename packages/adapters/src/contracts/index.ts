@@ -4,3 +4,4 @@ export {
   testEventPublisherContract,
   type EventPublisherHarness,
 } from "./event-publisher.contract.ts";
+export { testOutboxContract } from "./outbox.contract.ts";

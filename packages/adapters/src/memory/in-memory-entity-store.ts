@@ -7,14 +7,21 @@ import type {
   EntityView,
   Observation,
   Outbox,
-  OutboxRelayRound,
+  OutboxEntry,
+  ParkedEvent,
+  PublishResult,
+  SettlePolicy,
 } from "@entity/domain";
 
-interface OutboxEntry {
+interface OutboxRow {
   readonly sequence: number;
   readonly event: EntityEvent;
-  publishedAt?: Date;
-  claimed: boolean;
+  readonly createdAt: Date;
+  attempts: number;
+  lastError: string | undefined;
+  nextAttemptAt: Date;
+  publishedAt: Date | undefined;
+  parkedAt: Date | undefined;
 }
 
 /** What a fault hook sees: the write about to happen inside a unit of work. */
@@ -34,7 +41,7 @@ export interface InMemoryEntityStoreOptions {
 export class InMemoryEntityStore implements EntityRepository, Outbox {
   private readonly entities = new Map<string, EntityState>();
   private readonly observations = new Map<string, Observation>();
-  private readonly outbox: OutboxEntry[] = [];
+  private readonly outbox: OutboxRow[] = [];
   private sequence = 0;
   private queue: Promise<void> = Promise.resolve();
   private readonly beforeWrite: (write: InMemoryWrite) => void;
@@ -62,7 +69,11 @@ export class InMemoryEntityStore implements EntityRepository, Outbox {
           const observedKeys = new Set(
             keys.filter((key) => this.observations.has(key) || stagedKeys.has(key)),
           );
-          return Promise.resolve({ states, observedKeys });
+          const wanted = new Set(names);
+          const pendingEvents = this.outbox
+            .filter((row) => wanted.has(row.event.entityName) && isPending(row))
+            .map((row) => row.event);
+          return Promise.resolve({ states, observedKeys, pendingEvents });
         },
         save: (changes) => {
           this.beforeWrite({ kind: "save", changes });
@@ -85,7 +96,17 @@ export class InMemoryEntityStore implements EntityRepository, Outbox {
       for (const observation of staged.observations) this.observations.set(observation.key, observation);
       for (const event of staged.events) {
         this.sequence += 1;
-        this.outbox.push({ sequence: this.sequence, event, claimed: false });
+        // Due at once, on the domain's clock (the event's processing time), like every outbox time.
+        this.outbox.push({
+          sequence: this.sequence,
+          event,
+          createdAt: new Date(event.occurredAt),
+          attempts: 0,
+          lastError: undefined,
+          nextAttemptAt: new Date(event.occurredAt),
+          publishedAt: undefined,
+          parkedAt: undefined,
+        });
       }
       return result;
     } finally {
@@ -103,31 +124,98 @@ export class InMemoryEntityStore implements EntityRepository, Outbox {
     return Promise.resolve({ state, recentObservations: recent });
   }
 
-  async relayPending(
+  claim(
     limit: number,
-    publish: (events: readonly EntityEvent[]) => Promise<readonly string[]>,
-  ): Promise<OutboxRelayRound> {
-    const claimed = this.outbox.filter((entry) => !entry.publishedAt && !entry.claimed).slice(0, limit);
-    if (claimed.length === 0) return { claimed: 0, published: [] };
-    for (const entry of claimed) entry.claimed = true;
-    try {
-      const published = new Set(await publish(claimed.map((entry) => entry.event)));
-      const now = new Date();
-      const marked: string[] = [];
-      for (const entry of claimed) {
-        if (published.has(entry.event.eventId)) {
-          entry.publishedAt = now;
-          marked.push(entry.event.eventId);
-        }
+    options: { ordered: boolean; leaseMs: number; now: Date; entityNames?: readonly string[] },
+  ): Promise<{ events: readonly EntityEvent[]; parked: readonly ParkedEvent[] }> {
+    const names = options.entityNames ? new Set(options.entityNames) : undefined;
+    const parked: ParkedEvent[] = [];
+    if (options.ordered) {
+      for (const row of this.outbox) {
+        if (row.parkedAt && !row.publishedAt && (!names || names.has(row.event.entityName)))
+          parked.push(...this.parkBehind(row, options.now));
       }
-      return { claimed: claimed.length, published: marked };
-    } finally {
-      for (const entry of claimed) entry.claimed = false;
     }
+    const blocked = new Set<string>();
+    const claimed: OutboxRow[] = [];
+    for (const row of this.outbox) {
+      if (claimed.length >= limit) break;
+      if (row.publishedAt) continue;
+      const name = row.event.entityName;
+      const behindAnother = blocked.has(name);
+      if (options.ordered) blocked.add(name);
+      if (row.parkedAt || behindAnother || (names && !names.has(name))) continue;
+      if (row.nextAttemptAt.getTime() > options.now.getTime()) continue;
+      claimed.push(row);
+    }
+    for (const row of claimed) row.nextAttemptAt = new Date(options.now.getTime() + options.leaseMs);
+    return Promise.resolve({ events: claimed.map((row) => row.event), parked });
+  }
+
+  settle(outcome: PublishResult, policy: SettlePolicy): Promise<{ parked: readonly ParkedEvent[] }> {
+    const byId = new Map(this.outbox.map((row) => [row.event.eventId, row]));
+    const parked: ParkedEvent[] = [];
+    for (const id of outcome.published) {
+      const row = byId.get(id);
+      if (!row || row.publishedAt) continue;
+      row.publishedAt = policy.now;
+      row.attempts += 1;
+    }
+    for (const failure of outcome.failed) {
+      const row = byId.get(failure.eventId);
+      if (!row || row.publishedAt || row.parkedAt) continue;
+      row.attempts += 1;
+      row.lastError = failure.reason;
+      row.nextAttemptAt = new Date(policy.now.getTime() + policy.retryDelayMs(row.attempts));
+      if (!failure.retryable || row.attempts >= policy.maxAttempts) {
+        row.parkedAt = policy.now;
+        parked.push(parkedEvent(row));
+        if (policy.ordered) parked.push(...this.parkBehind(row, policy.now));
+      }
+    }
+    return Promise.resolve({ parked });
   }
 
   pendingCount(): Promise<number> {
-    return Promise.resolve(this.outbox.filter((entry) => !entry.publishedAt).length);
+    return Promise.resolve(this.outbox.filter(isPending).length);
+  }
+
+  list(options: {
+    states: readonly ("pending" | "parked")[];
+    limit: number;
+  }): Promise<readonly OutboxEntry[]> {
+    const rows = this.outbox.filter(
+      (row) =>
+        (options.states.includes("pending") && isPending(row)) ||
+        (options.states.includes("parked") && row.parkedAt !== undefined && !row.publishedAt),
+    );
+    return Promise.resolve(rows.slice(0, options.limit).map(toEntry));
+  }
+
+  redrive(eventIds: readonly string[] | undefined, now: Date): Promise<readonly string[]> {
+    const wanted = eventIds ? new Set(eventIds) : undefined;
+    const redriven: string[] = [];
+    for (const row of this.outbox) {
+      if (!row.parkedAt || row.publishedAt || (wanted && !wanted.has(row.event.eventId))) continue;
+      row.parkedAt = undefined;
+      row.attempts = 0;
+      row.nextAttemptAt = now;
+      redriven.push(row.event.eventId);
+    }
+    return Promise.resolve(redriven);
+  }
+
+  /** Ordered delivery: the later unpublished events of a parked event's entity wait with it. */
+  private parkBehind(parkedRow: OutboxRow, now: Date): ParkedEvent[] {
+    const parked: ParkedEvent[] = [];
+    for (const row of this.outbox) {
+      if (row.sequence <= parkedRow.sequence || row.event.entityName !== parkedRow.event.entityName) continue;
+      if (row.publishedAt || row.parkedAt) continue;
+      row.parkedAt = now;
+      row.lastError = `waits behind parked event ${parkedRow.event.eventId} of the same entity (ordered delivery)`;
+      parked.push(parkedEvent(row));
+    }
+    return parked;
   }
 
   /** Everything stored, for assertions in tests. */
@@ -139,10 +227,7 @@ export class InMemoryEntityStore implements EntityRepository, Outbox {
     return {
       entities: [...this.entities.values()],
       observations: [...this.observations.values()],
-      outbox: this.outbox.map((entry) => ({
-        event: entry.event,
-        published: entry.publishedAt !== undefined,
-      })),
+      outbox: this.outbox.map((row) => ({ event: row.event, published: row.publishedAt !== undefined })),
     };
   }
 
@@ -153,4 +238,29 @@ export class InMemoryEntityStore implements EntityRepository, Outbox {
     await previous;
     return release;
   }
+}
+
+function isPending(row: OutboxRow): boolean {
+  return !row.publishedAt && !row.parkedAt;
+}
+
+function parkedEvent(row: OutboxRow): ParkedEvent {
+  return {
+    eventId: row.event.eventId,
+    entityName: row.event.entityName,
+    reason: row.lastError ?? "",
+    attempts: row.attempts,
+  };
+}
+
+function toEntry(row: OutboxRow): OutboxEntry {
+  return {
+    event: row.event,
+    state: row.publishedAt ? "published" : row.parkedAt ? "parked" : "pending",
+    attempts: row.attempts,
+    lastError: row.lastError,
+    createdAt: row.createdAt,
+    nextAttemptAt: isPending(row) ? row.nextAttemptAt : undefined,
+    parkedAt: row.parkedAt,
+  };
 }

@@ -11,15 +11,27 @@ import {
  */
 export class InMemoryEventPublisher implements EventPublisher {
   readonly published: EntityEvent[] = [];
+  readonly ordered: boolean;
   private failuresLeft = 0;
   private rejectWhen: ((event: EntityEvent) => boolean) | undefined;
+  private rejectRetryable = true;
+
+  /** `ordered`: behave like a FIFO queue (the relay keeps each entity's events in order). */
+  constructor(options: { ordered?: boolean } = {}) {
+    this.ordered = options.ordered ?? false;
+  }
 
   failNext(calls: number): void {
     this.failuresLeft = calls;
   }
 
-  rejectEvents(predicate: ((event: EntityEvent) => boolean) | undefined): void {
+  /** Fails the events `predicate` picks (retryable: a throttle; not retryable: a message the queue refuses). */
+  rejectEvents(
+    predicate: ((event: EntityEvent) => boolean) | undefined,
+    options: { retryable?: boolean } = {},
+  ): void {
     this.rejectWhen = predicate;
+    this.rejectRetryable = options.retryable ?? true;
   }
 
   publish(events: readonly EntityEvent[]): Promise<PublishResult> {
@@ -36,7 +48,7 @@ export class InMemoryEventPublisher implements EventPublisher {
         failed.push({
           eventId: event.eventId,
           reason: "in-memory publisher: injected rejection",
-          retryable: true,
+          retryable: this.rejectRetryable,
         });
       } else {
         this.published.push(event);

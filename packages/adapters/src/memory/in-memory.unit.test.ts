@@ -1,12 +1,15 @@
 import { testEntityRepositoryContract } from "../contracts/entity-repository.contract.ts";
 import { testEventPublisherContract } from "../contracts/event-publisher.contract.ts";
+import { testOutboxContract } from "../contracts/outbox.contract.ts";
 import { InMemoryEntityStore } from "./in-memory-entity-store.ts";
 import { InMemoryEventPublisher } from "./in-memory-event-publisher.ts";
 
-testEntityRepositoryContract("in-memory", () => {
+const inMemoryStore = () => {
   const store = new InMemoryEntityStore();
   return Promise.resolve({ repository: store, outbox: store, close: () => Promise.resolve() });
-});
+};
+testEntityRepositoryContract("in-memory", inMemoryStore);
+testOutboxContract("in-memory", inMemoryStore);
 
 testEventPublisherContract("in-memory", () => {
   const publisher = new InMemoryEventPublisher();

@@ -7,9 +7,12 @@ export interface DatabaseConnectionSettings {
   readonly host: string;
   readonly port: number;
   readonly database: string;
-  readonly user: string;
-  /** Undefined when the password comes from elsewhere (e.g. a Secrets Manager secret). */
+  /** Undefined when the user comes with the password from elsewhere (a Secrets Manager secret). */
+  readonly user: string | undefined;
+  /** Undefined when the password comes from elsewhere (a Secrets Manager secret, an IAM token). */
   readonly password: string | undefined;
+  /** DB_IAM_AUTH=true: the password is an IAM authentication token (TLS required). */
+  readonly iamAuth: boolean;
   readonly ssl: DatabaseSslMode;
   /** Path to a CA bundle (e.g. RDS's global bundle); without it the system's CAs are trusted. */
   readonly sslCaPath: string | undefined;
@@ -17,6 +20,12 @@ export interface DatabaseConnectionSettings {
   readonly sslHost: string | undefined;
   readonly poolMax: number;
   readonly connectTimeoutMillis: number;
+  /** Overrides of the server-side limits (DB_STATEMENT_TIMEOUT_MS, ...); unset ones are derived by the caller. */
+  readonly sessionLimitOverrides: {
+    readonly statementTimeoutMs?: number;
+    readonly lockTimeoutMs?: number;
+    readonly idleInTransactionTimeoutMs?: number;
+  };
   /** Which variables described the target: `DATABASE_URL` or `DB_HOST`. */
   readonly source: "DATABASE_URL" | "DB_HOST";
 }
@@ -34,12 +43,14 @@ export function namesDatabase(env: Env): boolean {
 /**
  * Reads `DATABASE_URL` or `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USER`, `DB_PASSWORD`, plus `DB_SSL`
  * (`disable` | `require` | `verify-full`; default `disable` for a local host without `DB_SSL_HOST`,
- * `verify-full` otherwise), `DB_SSL_CA`, `DB_SSL_HOST`, `DB_POOL_MAX`, `DB_CONNECT_TIMEOUT_MS`.
+ * `verify-full` otherwise), `DB_SSL_CA`, `DB_SSL_HOST`, `DB_POOL_MAX`, `DB_CONNECT_TIMEOUT_MS`,
+ * `DB_IAM_AUTH`, `DB_STATEMENT_TIMEOUT_MS`, `DB_LOCK_TIMEOUT_MS`, `DB_IDLE_IN_TRANSACTION_TIMEOUT_MS`.
+ * `credentialsFromSecret`: a secret supplies the password and may supply the user.
  * Errors name the variable and never contain the password.
  */
 export function parseDatabaseSettings(
   env: Env,
-  defaults: { poolMax?: number; passwordOptional?: boolean } = {},
+  defaults: { poolMax?: number; credentialsFromSecret?: boolean } = {},
 ): DatabaseConnectionSettings {
   const url = env.DATABASE_URL?.trim();
   let fromTarget: Pick<
@@ -82,12 +93,27 @@ export function parseDatabaseSettings(
       host,
       port: env.DB_PORT?.trim() ? parsePort("DB_PORT", env.DB_PORT.trim()) : 5432,
       database: required(env, "DB_NAME"),
-      user: required(env, "DB_USER"),
+      user: defaults.credentialsFromSecret ? env.DB_USER?.trim() || undefined : required(env, "DB_USER"),
       password: env.DB_PASSWORD || undefined,
       source: "DB_HOST",
     };
   }
-  if (fromTarget.password === undefined && !defaults.passwordOptional) {
+  const iamAuth = parseBoolean(env, "DB_IAM_AUTH");
+  if (iamAuth) {
+    if (defaults.credentialsFromSecret)
+      throw new ConfigError(
+        "DB_IAM_AUTH",
+        "and DB_SECRET_ARN are both set; an IAM token or a secret, not both",
+      );
+    if (fromTarget.password !== undefined)
+      throw new ConfigError(
+        "DB_IAM_AUTH",
+        "is set, so DB_PASSWORD must not be: the password is an IAM token",
+      );
+    if (!fromTarget.user)
+      throw new ConfigError("DB_USER", "is not set (DB_IAM_AUTH signs a token for this user)");
+  }
+  if (fromTarget.password === undefined && !defaults.credentialsFromSecret && !iamAuth) {
     throw new ConfigError("DB_PASSWORD", "is not set (nor is a password given in DATABASE_URL)");
   }
 
@@ -106,21 +132,47 @@ export function parseDatabaseSettings(
   if (sslHost && ssl !== "verify-full") {
     throw new ConfigError("DB_SSL_HOST", `only applies with DB_SSL=verify-full (DB_SSL is ${ssl})`);
   }
+  if (iamAuth && ssl === "disable") {
+    throw new ConfigError(
+      "DB_IAM_AUTH",
+      "requires TLS: set DB_SSL=verify-full (RDS refuses IAM tokens in the clear)",
+    );
+  }
+  const limit = (name: string): number | undefined =>
+    env[name]?.trim() ? positiveInteger(env, name, 1) : undefined;
+  const statementTimeoutMs = limit("DB_STATEMENT_TIMEOUT_MS");
+  const lockTimeoutMs = limit("DB_LOCK_TIMEOUT_MS");
+  const idleInTransactionTimeoutMs = limit("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS");
   return Object.freeze({
     ...fromTarget,
+    iamAuth,
     ssl,
     sslCaPath: env.DB_SSL_CA?.trim() || undefined,
     sslHost,
     poolMax: positiveInteger(env, "DB_POOL_MAX", defaults.poolMax ?? 1),
     connectTimeoutMillis: positiveInteger(env, "DB_CONNECT_TIMEOUT_MS", 5000),
+    sessionLimitOverrides: Object.freeze({
+      ...(statementTimeoutMs ? { statementTimeoutMs } : {}),
+      ...(lockTimeoutMs ? { lockTimeoutMs } : {}),
+      ...(idleInTransactionTimeoutMs ? { idleInTransactionTimeoutMs } : {}),
+    }),
   });
+}
+
+function parseBoolean(env: Env, name: string): boolean {
+  const text = env[name]?.trim().toLowerCase();
+  if (!text || text === "false" || text === "0") return false;
+  if (text === "true" || text === "1") return true;
+  throw new ConfigError(name, `must be true or false, not '${env[name]}'`);
 }
 
 /** The target for people to read: never the password. */
 export function describeDatabaseTarget(settings: DatabaseConnectionSettings): string {
   const ssl =
     settings.ssl === "verify-full" && settings.sslHost ? `verify-full as ${settings.sslHost}` : settings.ssl;
-  return `postgres ${settings.user}@${settings.host}:${settings.port}/${settings.database} (ssl ${ssl})`;
+  const user = settings.user ?? "(user from the secret)";
+  const auth = settings.iamAuth ? ", IAM token" : "";
+  return `postgres ${user}@${settings.host}:${settings.port}/${settings.database} (ssl ${ssl}${auth})`;
 }
 
 function required(env: Env, name: string): string {

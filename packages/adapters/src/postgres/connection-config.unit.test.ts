@@ -106,9 +106,42 @@ describe("parseDatabaseSettings", () => {
 
   it("lets the caller make the password optional (it may come from a secret)", () => {
     expect(
-      parseDatabaseSettings({ DB_HOST: "h", DB_NAME: "d", DB_USER: "u" }, { passwordOptional: true })
+      parseDatabaseSettings({ DB_HOST: "h", DB_NAME: "d", DB_USER: "u" }, { credentialsFromSecret: true })
         .password,
     ).toBeUndefined();
+  });
+
+  it("needs no DB_USER when a secret supplies the credentials", () => {
+    const settings = parseDatabaseSettings({ DB_HOST: "h", DB_NAME: "d" }, { credentialsFromSecret: true });
+    expect(settings.user).toBeUndefined();
+    expect(describeDatabaseTarget(settings)).toContain("(user from the secret)@h:5432/d");
+  });
+
+  it("takes DB_IAM_AUTH=true with TLS and a user, and refuses it without TLS, with a password or a secret", () => {
+    const base = { DB_HOST: "db.example.com", DB_NAME: "d", DB_USER: "app", DB_IAM_AUTH: "true" };
+    const settings = parseDatabaseSettings(base);
+    expect(settings).toMatchObject({ iamAuth: true, ssl: "verify-full", password: undefined });
+    expect(describeDatabaseTarget(settings)).toContain("IAM token");
+    expect(() => parseDatabaseSettings({ ...base, DB_SSL: "disable" })).toThrow(/^DB_IAM_AUTH: requires TLS/);
+    expect(() => parseDatabaseSettings({ ...base, DB_PASSWORD: "p" })).toThrow(/^DB_IAM_AUTH: .*DB_PASSWORD/);
+    expect(() => parseDatabaseSettings(base, { credentialsFromSecret: true })).toThrow(
+      /^DB_IAM_AUTH: .*DB_SECRET_ARN/,
+    );
+    expect(() => parseDatabaseSettings({ ...base, DB_USER: "" })).toThrow(/^DB_USER: /);
+    expect(() => parseDatabaseSettings({ ...base, DB_IAM_AUTH: "yes" })).toThrow(
+      /^DB_IAM_AUTH: must be true or false/,
+    );
+  });
+
+  it("reads session limit overrides and leaves the unset ones to the caller", () => {
+    const settings = parseDatabaseSettings({
+      DATABASE_URL: "postgres://u:p@h/d",
+      DB_LOCK_TIMEOUT_MS: "2500",
+    });
+    expect(settings.sessionLimitOverrides).toEqual({ lockTimeoutMs: 2500 });
+    expect(() =>
+      parseDatabaseSettings({ DATABASE_URL: "postgres://u:p@h/d", DB_STATEMENT_TIMEOUT_MS: "-1" }),
+    ).toThrow(/^DB_STATEMENT_TIMEOUT_MS: must be a positive whole number/);
   });
 
   it("tells whether the environment names a database at all", () => {

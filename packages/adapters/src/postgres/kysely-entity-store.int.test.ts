@@ -1,14 +1,18 @@
 import { createEntityService } from "@entity/domain";
-import { Kysely, PostgresDialect } from "kysely";
+import { PostgreSqlContainer } from "@testcontainers/postgresql";
+import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { testEntityRepositoryContract } from "../contracts/entity-repository.contract.ts";
+import { testOutboxContract } from "../contracts/outbox.contract.ts";
 import { ManualClock } from "../memory/clocks.ts";
 import { InMemoryEventPublisher } from "../memory/in-memory-event-publisher.ts";
 import { migratedStoreHarness } from "../testing/postgres-harness.ts";
 import { createTestDatabase } from "../testing/postgres-test-database.ts";
 import { createPgliteDatabase } from "./pglite-database.ts";
+import { postgresTestImage } from "../testing/postgres-image.ts";
 import { KyselyEntityStore } from "./kysely-entity-store.ts";
+import { KyselyOutbox } from "./kysely-outbox.ts";
 import { migrateToLatest } from "./migrate.ts";
 import type { EntityDatabase } from "./schema.ts";
 
@@ -25,29 +29,93 @@ const postgres = migratedStoreHarness(async () => {
 });
 afterAll(() => postgres.close());
 testEntityRepositoryContract("Postgres 17 (testcontainers, Kysely + pg)", postgres.harness);
+testOutboxContract("Postgres 17 (testcontainers, Kysely + pg)", postgres.harness);
 
 const pglite = migratedStoreHarness(async () => ({ db: await createPgliteDatabase() }));
 afterAll(() => pglite.close());
 testEntityRepositoryContract("PGlite (embedded)", pglite.harness);
+testOutboxContract("PGlite (embedded)", pglite.harness);
 
-describe("locking on Postgres", () => {
-  it("holds an advisory lock per name once load returns, even for names with no row yet", async () => {
+describe("lock budget on Postgres", () => {
+  const names = (prefix: string, count: number): string[] =>
+    Array.from({ length: count }, (_, i) => `${prefix}_${String(i).padStart(4, "0")}`);
+
+  it("locks a batch's 1,000 existing names with row locks, taking no slot per name in the lock table", async () => {
     const database = await createTestDatabase("locks");
     const db = kyselyOver(new pg.Pool({ ...database.config, max: 2 }));
     await migrateToLatest(db);
+    const service = createEntityService({
+      repository: new KyselyEntityStore(db),
+      outbox: new KyselyOutbox(db),
+      publisher: new InMemoryEventPublisher(),
+      clock: new ManualClock(),
+    });
+    const batch = names("LOCKED", 1000);
+    await service.processEntities(batch.map((name) => ({ key: `${name}_20220101T000000`, messageId: name })));
     const observer = new pg.Client(database.config);
     await observer.connect();
     const store = new KyselyEntityStore(db);
     const held = await store.unitOfWork(async (unit) => {
-      await unit.load(["NEVER_SEEN_A", "NEVER_SEEN_B", "NEVER_SEEN_A"], []);
-      const locks = await observer.query<{ n: number }>(
-        "select count(*)::int as n from pg_locks where locktype = 'advisory' and granted and pid <> pg_backend_pid()",
+      const loaded = await unit.load(batch, []);
+      const locks = await observer.query<{ n: number; rows: number }>(
+        `select count(*)::int as n from pg_locks l join pg_stat_activity a using (pid)
+         where a.datname = current_database() and l.pid <> pg_backend_pid() and l.granted`,
       );
-      return locks.rows[0]?.n;
+      // The rows are locked: another session cannot lock one of them without waiting.
+      const lockable = await observer.query(
+        "select name from entity where name = $1 for update skip locked",
+        [batch[500]],
+      );
+      return { states: loaded.states.size, locks: locks.rows[0]?.n ?? -1, locked: lockable.rowCount === 0 };
     });
-    expect(held).toBe(2);
+    expect(held.states).toBe(1000);
+    expect(held.locked).toBe(true);
+    // Relation and transaction locks only: a handful, whatever the batch size.
+    expect(held.locks).toBeLessThan(30);
     await observer.end();
     await db.destroy();
+  });
+
+  it("runs 20 concurrent batches of 1,000 distinct names on Postgres's default lock table", async () => {
+    // Default settings (max_connections 100, max_locks_per_transaction 64: about 6,400 lock slots in all).
+    const container = await new PostgreSqlContainer(postgresTestImage()).start();
+    const config = {
+      host: container.getHost(),
+      port: container.getPort(),
+      user: container.getUsername(),
+      password: container.getPassword(),
+      database: container.getDatabase(),
+    };
+    const databases = Array.from({ length: 20 }, () => kyselyOver(new pg.Pool({ ...config, max: 1 })));
+    try {
+      await migrateToLatest(databases[0]!);
+      const services = databases.map((db) =>
+        createEntityService({
+          repository: new KyselyEntityStore(db),
+          outbox: new KyselyOutbox(db),
+          publisher: new InMemoryEventPublisher(),
+          clock: new ManualClock(),
+        }),
+      );
+      // Each batch has 1,000 distinct names; neighbouring batches share half of them, so they also contend.
+      const batch = (writer: number, stamp: string) =>
+        names("BUDGET", 10_500)
+          .slice(writer * 500, writer * 500 + 1000)
+          .map((name) => ({ key: `${name}_${stamp}`, messageId: `${writer}-${name}-${stamp}` }));
+      for (const stamp of ["20220101T000000", "20220102T000000"]) {
+        const results = (
+          await Promise.all(services.map((service, writer) => service.processEntities(batch(writer, stamp))))
+        ).flat();
+        expect(results.filter((result) => result.outcome === "failed")).toEqual([]);
+      }
+      const counts = await sql<{ entities: number; observations: number }>`
+        select (select count(*)::int from entity) as entities, (select count(*)::int from observation) as observations
+      `.execute(databases[0]!);
+      expect(counts.rows[0]).toEqual({ entities: 10_500, observations: 21_000 });
+    } finally {
+      await Promise.all(databases.map((db) => db.destroy()));
+      await container.stop();
+    }
   });
 });
 
@@ -68,11 +136,10 @@ describe("batch cost on Postgres", () => {
     await migrateToLatest(db);
     statements.length = 0;
 
-    const store = new KyselyEntityStore(db);
     const publisher = new InMemoryEventPublisher();
     const service = createEntityService({
-      repository: store,
-      outbox: store,
+      repository: new KyselyEntityStore(db),
+      outbox: new KyselyOutbox(db),
       publisher,
       clock: new ManualClock(),
     });

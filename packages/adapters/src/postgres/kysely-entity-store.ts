@@ -1,23 +1,30 @@
-import type {
-  EntityChanges,
-  EntityEvent,
-  EntityRepository,
-  EntityState,
-  EntityUnitOfWork,
-  EntityView,
-  Outbox,
-  OutboxRelayRound,
+import {
+  TransientPortError,
+  type EntityChanges,
+  type EntityEvent,
+  type EntityRepository,
+  type EntityState,
+  type EntityUnitOfWork,
+  type EntityView,
 } from "@entity/domain";
 import { sql, type Kysely, type Transaction } from "kysely";
-import { toPortError } from "./pg-errors.ts";
+import { isWriteConflict, toPortError } from "./pg-errors.ts";
 import type { EntityDatabase } from "./schema.ts";
 
+/** Attempts of a unit of work that lost a race (two batches creating one name, a deadlock) before it fails. */
+const CONFLICT_ATTEMPTS = 3;
+
 /**
- * Repository and outbox on Kysely, for Postgres (pg) and PGlite alike. Batch-oriented: each unit-of-work
- * method is one statement whatever the batch size (arrays through `unnest`, so no parameter limit).
- * Writers of the same name are serialised with transaction-scoped advisory locks taken in name order.
+ * The repository on Kysely, for Postgres (pg) and PGlite alike. Batch-oriented: each unit-of-work method
+ * is one or two statements whatever the batch size (arrays through `unnest`, so no parameter limit).
+ *
+ * Writers of the same name are serialised with row locks on its entity row (`for update`), which live in
+ * the row itself, not in Postgres's shared lock table: a batch of 1,000 names takes no lock-table slots
+ * (advisory locks took one each, and the table holds about 6,400). A name with no row yet cannot be
+ * locked; two batches creating it at once are caught when the second insert conflicts, and that unit of
+ * work is rolled back and run again (it then sees and locks the row).
  */
-export class KyselyEntityStore implements EntityRepository, Outbox {
+export class KyselyEntityStore implements EntityRepository {
   private readonly db: Kysely<EntityDatabase>;
 
   constructor(db: Kysely<EntityDatabase>) {
@@ -25,10 +32,18 @@ export class KyselyEntityStore implements EntityRepository, Outbox {
   }
 
   async unitOfWork<T>(work: (unit: EntityUnitOfWork) => Promise<T>): Promise<T> {
-    try {
-      return await this.db.transaction().execute((trx) => work(new KyselyUnitOfWork(trx)));
-    } catch (error) {
-      throw toPortError(error);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.db.transaction().execute((trx) => work(new KyselyUnitOfWork(trx)));
+      } catch (error) {
+        if (!isWriteConflict(error)) throw toPortError(error);
+        if (attempt >= CONFLICT_ATTEMPTS) {
+          throw new TransientPortError(
+            `the batch lost ${attempt} races with concurrent writers of the same names; retry later`,
+            { cause: error, code: "DB_WRITE_CONFLICT" },
+          );
+        }
+      }
     }
   }
 
@@ -58,60 +73,17 @@ export class KyselyEntityStore implements EntityRepository, Outbox {
       throw toPortError(error);
     }
   }
+}
 
-  async relayPending(
-    limit: number,
-    publish: (events: readonly EntityEvent[]) => Promise<readonly string[]>,
-  ): Promise<OutboxRelayRound> {
-    try {
-      return await this.db.transaction().execute(async (trx) => {
-        // SKIP LOCKED: a second relay takes the next events instead of waiting for (and re-sending) these.
-        const rows = await trx
-          .selectFrom("outbox")
-          .select(["sequence", "event_id", "payload"])
-          .where("published_at", "is", null)
-          .orderBy("sequence")
-          .limit(limit)
-          .forUpdate()
-          .skipLocked()
-          .execute();
-        if (rows.length === 0) return { claimed: 0, published: [] };
-        const published = new Set(await publish(rows.map((row) => parsePayload(row.payload))));
-        const marked = rows.filter((row) => published.has(row.event_id));
-        if (marked.length > 0) {
-          await trx
-            .updateTable("outbox")
-            .set({ published_at: sql<Date>`now()` })
-            .where(
-              "sequence",
-              "in",
-              marked.map((row) => row.sequence),
-            )
-            .execute();
-        }
-        return { claimed: rows.length, published: marked.map((row) => row.event_id) };
-      });
-    } catch (error) {
-      throw toPortError(error);
-    }
-  }
-
-  async pendingCount(): Promise<number> {
-    try {
-      const row = await this.db
-        .selectFrom("outbox")
-        .select(sql<number>`count(*)::int`.as("pending"))
-        .where("published_at", "is", null)
-        .executeTakeFirstOrThrow();
-      return row.pending;
-    } catch (error) {
-      throw toPortError(error);
-    }
-  }
+/** Thrown inside a unit of work when another transaction created one of its new names first. */
+export class NameCreatedConcurrently extends Error {
+  readonly code = "NAME_CREATED_CONCURRENTLY";
 }
 
 class KyselyUnitOfWork implements EntityUnitOfWork {
   private readonly trx: Transaction<EntityDatabase>;
+  /** Names whose row this unit of work holds locked: saved with an update; the others are inserted. */
+  private readonly locked = new Set<string>();
 
   constructor(trx: Transaction<EntityDatabase>) {
     this.trx = trx;
@@ -120,56 +92,76 @@ class KyselyUnitOfWork implements EntityUnitOfWork {
   async load(
     names: readonly string[],
     keys: readonly string[],
-  ): Promise<{ states: ReadonlyMap<string, EntityState>; observedKeys: ReadonlySet<string> }> {
-    if (names.length === 0) return { states: new Map(), observedKeys: new Set() };
-    // Two round trips, on purpose. First every advisory lock, in one fixed (hash) order so two batches
-    // cannot deadlock (the aggregate makes Postgres evaluate every call). Then the read, in a statement of
-    // its own: under READ COMMITTED a statement's snapshot is taken when it starts, so a read in the same
-    // statement as the lock would miss what the previous holder committed while we waited (a lost update).
-    await sql`
-      select count(pg_advisory_xact_lock(t.lock_id))
-      from (
-        select distinct hashtextextended(name, 7401) as lock_id from unnest(${[...names]}::text[]) as u(name)
-        order by lock_id
-      ) t
+  ): Promise<{
+    states: ReadonlyMap<string, EntityState>;
+    observedKeys: ReadonlySet<string>;
+    pendingEvents: readonly EntityEvent[];
+  }> {
+    if (names.length === 0) return { states: new Map(), observedKeys: new Set(), pendingEvents: [] };
+    // Two round trips, on purpose. First the row locks, in name order so two batches cannot deadlock; a
+    // row whose lock we waited for is returned as its holder committed it. Then the rest, in a statement
+    // of its own: under READ COMMITTED a statement's snapshot is taken when it starts, so reading the
+    // observations in the locking statement would miss what the previous holder committed (a lost update).
+    const entities = await sql<EntitySelectRow>`
+      select name, latest_key, latest_observed_at, first_seen_at, updated_at, observation_count
+      from entity where name = any(${[...names]}::text[]) order by name for update
     `.execute(this.trx);
-    const rows = await sql<LoadRow>`
-      select 'entity' as kind, e.name, e.latest_key, e.latest_observed_at, e.first_seen_at, e.updated_at,
-             e.observation_count, null::text as key
-      from entity e where e.name = any(${[...names]}::text[])
+    const rows = await sql<{ key: string | null; payload: unknown }>`
+      select o.key, null::jsonb as payload from observation o where o.key = any(${[...keys]}::text[])
       union all
-      select 'observed', null, null, null, null, null, null, o.key
-      from observation o where o.key = any(${[...keys]}::text[])
+      select * from (
+        select null, x.payload from outbox x
+        where x.entity_name = any(${[...names]}::text[]) and x.published_at is null and x.parked_at is null
+        order by x.sequence
+      ) pending
     `.execute(this.trx);
     const states = new Map<string, EntityState>();
-    const observedKeys = new Set<string>();
-    for (const row of rows.rows) {
-      if (row.kind === "entity") states.set(row.name!, toEntityState(row as EntitySelectRow));
-      else observedKeys.add(row.key!);
+    for (const row of entities.rows) {
+      states.set(row.name, toEntityState(row));
+      this.locked.add(row.name);
     }
-    return { states, observedKeys };
+    const observedKeys = new Set<string>();
+    const pendingEvents: EntityEvent[] = [];
+    for (const row of rows.rows) {
+      if (row.key !== null) observedKeys.add(row.key);
+      else pendingEvents.push(parsePayload(row.payload));
+    }
+    return { states, observedKeys, pendingEvents };
   }
 
   async save(changes: EntityChanges): Promise<void> {
-    const { states, observations, events } = changes;
+    const { observations, events } = changes;
+    const created = changes.states.filter((state) => !this.locked.has(state.name));
+    const changed = changes.states.filter((state) => this.locked.has(state.name));
     // One statement for the whole batch; the observation -> entity foreign key is checked at its end,
     // when the entity rows of the same statement exist.
-    await sql`
-      with saved as (
+    const result = await sql<{ created: number }>`
+      with created as (
         insert into entity (name, latest_key, latest_observed_at, first_seen_at, updated_at, observation_count)
         select * from unnest(
-          ${states.map((s) => s.name)}::text[],
-          ${states.map((s) => s.latestKey)}::text[],
-          ${states.map((s) => s.latestObservedAt.toISOString())}::timestamptz[],
-          ${states.map((s) => s.firstSeenAt.toISOString())}::timestamptz[],
-          ${states.map((s) => s.updatedAt.toISOString())}::timestamptz[],
-          ${states.map((s) => s.observationCount)}::integer[]
-        )
-        on conflict (name) do update set
-          latest_key = excluded.latest_key,
-          latest_observed_at = excluded.latest_observed_at,
-          updated_at = excluded.updated_at,
-          observation_count = excluded.observation_count
+          ${created.map((s) => s.name)}::text[],
+          ${created.map((s) => s.latestKey)}::text[],
+          ${created.map((s) => s.latestObservedAt.toISOString())}::timestamptz[],
+          ${created.map((s) => s.firstSeenAt.toISOString())}::timestamptz[],
+          ${created.map((s) => s.updatedAt.toISOString())}::timestamptz[],
+          ${created.map((s) => s.observationCount)}::integer[]
+        ) as u(name) order by name
+        on conflict (name) do nothing
+        returning 1
+      ), changed as (
+        update entity e set
+          latest_key = u.latest_key,
+          latest_observed_at = u.latest_observed_at,
+          updated_at = u.updated_at,
+          observation_count = u.observation_count
+        from unnest(
+          ${changed.map((s) => s.name)}::text[],
+          ${changed.map((s) => s.latestKey)}::text[],
+          ${changed.map((s) => s.latestObservedAt.toISOString())}::timestamptz[],
+          ${changed.map((s) => s.updatedAt.toISOString())}::timestamptz[],
+          ${changed.map((s) => s.observationCount)}::integer[]
+        ) as u(name, latest_key, latest_observed_at, updated_at, observation_count)
+        where e.name = u.name
         returning 1
       ), observed as (
         insert into observation (key, name, observed_at, message_id, received_at, outcome)
@@ -183,25 +175,26 @@ class KyselyUnitOfWork implements EntityUnitOfWork {
         )
         returning 1
       ), queued as (
-        insert into outbox (event_id, event_type, entity_name, payload)
-        select * from unnest(
+        -- Due at once, on the domain's clock (the event's processing time), like every outbox time.
+        insert into outbox (event_id, event_type, entity_name, payload, created_at, next_attempt_at)
+        select u.*, u.occurred_at from unnest(
           ${events.map((e) => e.eventId)}::text[],
           ${events.map((e) => e.type)}::text[],
           ${events.map((e) => e.entityName)}::text[],
-          ${events.map((e) => JSON.stringify(e))}::jsonb[]
-        )
+          ${events.map((e) => JSON.stringify(e))}::jsonb[],
+          ${events.map((e) => e.occurredAt)}::timestamptz[]
+        ) as u(event_id, event_type, entity_name, payload, occurred_at)
         returning 1
       )
-      select (select count(*) from saved) as entities, (select count(*) from observed) as observations,
-             (select count(*) from queued) as events
+      select (select count(*) from created)::int as created, (select count(*) from changed)::int as changed,
+             (select count(*) from observed)::int as observations, (select count(*) from queued)::int as events
     `.execute(this.trx);
+    // A name that had no row at load time and has one now was created by a concurrent batch: our state
+    // for it is stale, so the whole unit of work runs again (it will then lock the row).
+    if ((result.rows[0]?.created ?? 0) < created.length) {
+      throw new NameCreatedConcurrently("a concurrent batch created one of this batch's new names first");
+    }
   }
-}
-
-interface LoadRow extends Partial<Omit<EntitySelectRow, "name">> {
-  kind: "entity" | "observed";
-  name: string | null;
-  key: string | null;
 }
 
 interface EntitySelectRow {
@@ -213,7 +206,7 @@ interface EntitySelectRow {
   observation_count: number;
 }
 
-function toEntityState(row: EntitySelectRow): EntityState {
+export function toEntityState(row: EntitySelectRow): EntityState {
   return {
     name: row.name,
     latestKey: row.latest_key,
@@ -224,6 +217,6 @@ function toEntityState(row: EntitySelectRow): EntityState {
   };
 }
 
-function parsePayload(payload: unknown): EntityEvent {
+export function parsePayload(payload: unknown): EntityEvent {
   return (typeof payload === "string" ? JSON.parse(payload) : payload) as EntityEvent;
 }

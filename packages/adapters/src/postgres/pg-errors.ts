@@ -1,6 +1,12 @@
-import { DomainError, PermanentPortError, TransientPortError, UnexpectedPortError } from "@entity/domain";
+import {
+  DomainError,
+  PermanentPortError,
+  PortUnavailableError,
+  TransientPortError,
+  UnexpectedPortError,
+} from "@entity/domain";
 
-const TRANSIENT_NETWORK_CODES = new Set([
+const NETWORK_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
   "ETIMEDOUT",
@@ -11,7 +17,7 @@ const TRANSIENT_NETWORK_CODES = new Set([
   "ENETUNREACH",
 ]);
 
-const TRANSIENT_MESSAGES = [
+const CONNECTION_MESSAGES = [
   /connection terminated/i,
   /timeout exceeded when trying to connect/i,
   /not queryable/i,
@@ -20,9 +26,14 @@ const TRANSIENT_MESSAGES = [
 ];
 
 /**
- * Sorts a pg / PGlite error into the domain's kinds. Only data errors (SQLSTATE classes 22 and 23) are
- * permanent: they are what one bad record causes. Everything else, a missing table included, is
- * retryable, so a misconfiguration never sends good messages to the dead-letter queue.
+ * Sorts a pg / PGlite error into the domain's kinds, by SQLSTATE class, in this one place:
+ * - 22, 23 (data): permanent, what one bad record causes;
+ * - 08 (connection), 28 (authentication), 57P01-03 (server shutting down or starting), 53300 (too many
+ *   connections) and network errors: the database is unavailable, so the whole batch is retried;
+ * - 40001, 40P01 (serialization, deadlock), 55P03 (lock not available), 57014 (statement cancelled, e.g.
+ *   at the function's deadline), 53 (insufficient resources), 58 (system): transient for the records;
+ * - anything else, a missing table included, is retryable too, so a misconfiguration never sends good
+ *   messages to the dead-letter queue.
  */
 export function toPortError(error: unknown): DomainError {
   if (error instanceof DomainError) return error;
@@ -35,19 +46,48 @@ export function toPortError(error: unknown): DomainError {
       code: "DB_DATA_REJECTED",
     });
   }
-  if (/^(08|53|57P|40001|40P01|55P03|58)/.test(code) || TRANSIENT_NETWORK_CODES.has(code)) {
-    return new TransientPortError(`database unavailable (${code}): ${message}`, {
+  if (isAuthenticationFailure(error)) {
+    return new PortUnavailableError(`database refused the credentials (SQLSTATE ${code}): ${message}`, {
+      cause: error,
+      code: "DB_AUTH_FAILED",
+    });
+  }
+  if (
+    /^(08|57P0[123]|53300)/.test(code) ||
+    NETWORK_CODES.has(code) ||
+    (!code && CONNECTION_MESSAGES.some((pattern) => pattern.test(message)))
+  ) {
+    return new PortUnavailableError(`database unavailable${code ? ` (${code})` : ""}: ${message}`, {
       cause: error,
       code: "DB_UNAVAILABLE",
     });
   }
-  if (TRANSIENT_MESSAGES.some((pattern) => pattern.test(message))) {
-    return new TransientPortError(`database unavailable: ${message}`, {
+  if (code === "57014") {
+    return new TransientPortError(`database statement cancelled: ${message}`, {
       cause: error,
-      code: "DB_UNAVAILABLE",
+      code: "DB_CANCELLED",
     });
+  }
+  if (/^(53|58|40001|40P01|55P03)/.test(code)) {
+    return new TransientPortError(`database busy (${code}): ${message}`, { cause: error, code: "DB_BUSY" });
   }
   return new UnexpectedPortError(code ? `database error (SQLSTATE ${code}): ${message}` : message, {
     cause: error,
   });
+}
+
+/** 28P01 (wrong password) and 28000 (no such role, or pg_hba refuses it): the credentials need a refresh. */
+export function isAuthenticationFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "28P01" || code === "28000";
+}
+
+/**
+ * A unit of work that lost a race with a concurrent one and can simply run again: a unique violation (only
+ * concurrent writers of the same key or name cause one here), a deadlock or serialization failure, or a
+ * name another batch created first.
+ */
+export function isWriteConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "23505" || code === "40P01" || code === "40001" || code === "NAME_CREATED_CONCURRENTLY";
 }

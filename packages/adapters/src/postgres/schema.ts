@@ -25,6 +25,10 @@ export interface OutboxTable {
   payload: unknown;
   created_at: Date;
   published_at: Date | null;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date;
+  parked_at: Date | null;
 }
 
 export interface EntityDatabase {

@@ -40,7 +40,7 @@ describe("DB_SSL=verify-full through a tunnel to 127.0.0.1", () => {
   }
 
   async function sslInUse(env: Record<string, string>): Promise<boolean> {
-    const db = createPostgresDatabase(parseDatabaseSettings(env));
+    const { db } = createPostgresDatabase(parseDatabaseSettings(env));
     try {
       const result = await sql<{
         ssl: boolean;

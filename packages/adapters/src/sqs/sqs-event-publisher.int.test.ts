@@ -1,5 +1,10 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { createEntityService, type EntityEvent, type EventPublisher } from "@entity/domain";
+import {
+  DEFAULT_OUTBOX_POLICY,
+  createEntityService,
+  type EntityEvent,
+  type EventPublisher,
+} from "@entity/domain";
 import type { FauxqsServer } from "fauxqs";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
@@ -7,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sampleEvents, testEventPublisherContract } from "../contracts/event-publisher.contract.ts";
 import { ManualClock } from "../memory/clocks.ts";
 import { KyselyEntityStore } from "../postgres/kysely-entity-store.ts";
+import { KyselyOutbox } from "../postgres/kysely-outbox.ts";
 import { migrateToLatest } from "../postgres/migrate.ts";
 import type { EntityDatabase } from "../postgres/schema.ts";
 import { queuedBodies, startTestFauxqs } from "../testing/fauxqs.ts";
@@ -169,6 +175,8 @@ describe("outbox relay with the emulator stopped mid-relay", () => {
     });
     await migrateToLatest(db);
     const store = new KyselyEntityStore(db);
+    const outbox = new KyselyOutbox(db);
+    const clock = new ManualClock();
     let emulator = await startTestFauxqs();
     const queueName = "relayed-events";
     const queueUrl = emulator.server.createQueue(queueName).queueUrl;
@@ -177,6 +185,7 @@ describe("outbox relay with the emulator stopped mid-relay", () => {
     const delivered: EntityEvent[] = [];
     let calls = 0;
     const stopsAfterFirstBatch: EventPublisher = {
+      ordered: false,
       async publish(events) {
         const result = await sqs.publish(events);
         calls += 1;
@@ -190,24 +199,25 @@ describe("outbox relay with the emulator stopped mid-relay", () => {
     const keys = Array.from({ length: 35 }, (_, i) => `RELAY_ENTITY_${i}_20220608T043249`);
     const processing = createEntityService({
       repository: store,
-      outbox: store,
+      outbox,
       publisher: stopsAfterFirstBatch,
-      clock: new ManualClock(),
+      clock,
     });
     await processing.processEntities(keys.map((key, i) => ({ key, messageId: `m${i}` })));
 
     const interrupted = await processing.relayOutbox({ batchSize: 10 });
     expect(interrupted.published).toHaveLength(10);
     expect(interrupted.error).toMatchObject({ retryable: true });
-    expect(await store.pendingCount()).toBe(25);
+    expect(await outbox.pendingCount()).toBe(25);
 
     const port = emulator.server.port;
     emulator = await startTestFauxqs(port);
     emulator.server.createQueue(queueName);
+    clock.advance(DEFAULT_OUTBOX_POLICY.retryDelayMs);
     const resumed = await processing.relayOutbox({ batchSize: 10 });
     expect(resumed.error).toBeUndefined();
     expect(resumed.published).toHaveLength(25);
-    expect(await store.pendingCount()).toBe(0);
+    expect(await outbox.pendingCount()).toBe(0);
     delivered.push(...queuedBodies<EntityEvent>(emulator.server, queueName));
 
     expect(new Set(delivered.map((event) => event.key))).toEqual(new Set(keys));
@@ -227,10 +237,14 @@ describe("two relays on separate connections (two processes)", () => {
     await migrateToLatest(first);
     const queue = newQueue();
     const publisher = new SqsEventPublisher({ queueUrl: queue.url, client: () => client });
-    const services = [first, second].map((db) => {
-      const store = new KyselyEntityStore(db);
-      return createEntityService({ repository: store, outbox: store, publisher, clock: new ManualClock() });
-    });
+    const services = [first, second].map((db) =>
+      createEntityService({
+        repository: new KyselyEntityStore(db),
+        outbox: new KyselyOutbox(db),
+        publisher,
+        clock: new ManualClock(),
+      }),
+    );
     const keys = Array.from({ length: 60 }, (_, i) => `TWO_RELAYS_${i}_20220608T043249`);
     await services[0]!.processEntities(keys.map((key, i) => ({ key, messageId: `m${i}` })));
     const [a, b] = await Promise.all(services.map((service) => service.relayOutbox({ batchSize: 5 })));

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { SQSClient, SQSClientConfig } from "@aws-sdk/client-sqs";
 import {
   TransientPortError,
@@ -38,23 +39,38 @@ export function lazySqsClient(config: SQSClientConfig = {}): () => Promise<SQSCl
   };
 }
 
+/** SQS's limit for MessageGroupId (and MessageDeduplicationId). */
+export const SQS_MAX_GROUP_ID_LENGTH = 128;
+
+/**
+ * The FIFO message group of an entity: its name when it fits SQS's 128 characters; a longer name (names
+ * may have 200) keeps its first 111 characters, then `~` and 16 hex digits of the name's SHA-256, so the
+ * group stays deterministic and two long names sharing a prefix still get different groups.
+ */
+export function messageGroupId(entityName: string): string {
+  if (entityName.length <= SQS_MAX_GROUP_ID_LENGTH) return entityName;
+  const digest = createHash("sha256").update(entityName, "utf8").digest("hex").slice(0, 16);
+  return `${entityName.slice(0, SQS_MAX_GROUP_ID_LENGTH - 17)}~${digest}`;
+}
+
 /**
  * Publishes events to one SQS queue as JSON bodies, with the event type and id as message attributes.
- * On a FIFO queue the entity name is the message group (per-entity order) and the event id the
- * deduplication id (a relay that sends twice within 5 minutes delivers once).
+ * On a FIFO queue the entity is the message group (per-entity order, see `messageGroupId`) and the event
+ * id the deduplication id (a relay that sends twice within 5 minutes delivers once).
  */
 export class SqsEventPublisher implements EventPublisher {
+  /** A FIFO queue keeps each group's order, so the relay must too. */
+  readonly ordered: boolean;
   private readonly queueUrl: string;
   private readonly client: SqsClientProvider;
   private readonly limits: SendLimits;
-  private readonly fifo: boolean;
 
   constructor(options: SqsEventPublisherOptions) {
     const { queueUrl, client, ...limits } = options;
     this.queueUrl = queueUrl;
     this.client = client;
     this.limits = { ...DEFAULT_SEND_LIMITS, ...limits };
-    this.fifo = queueUrl.endsWith(".fifo");
+    this.ordered = queueUrl.endsWith(".fifo");
   }
 
   async publish(events: readonly EntityEvent[]): Promise<PublishResult> {
@@ -85,7 +101,9 @@ export class SqsEventPublisher implements EventPublisher {
         eventType: { DataType: "String", StringValue: event.type },
         eventId: { DataType: "String", StringValue: event.eventId },
       },
-      ...(this.fifo ? { MessageGroupId: event.entityName, MessageDeduplicationId: event.eventId } : {}),
+      ...(this.ordered
+        ? { MessageGroupId: messageGroupId(event.entityName), MessageDeduplicationId: event.eventId }
+        : {}),
     };
   }
 }

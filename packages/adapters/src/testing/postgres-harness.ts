@@ -2,6 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { EntityRepositoryHarness } from "../contracts/entity-repository.contract.ts";
 import { migrateToLatest } from "../postgres/migrate.ts";
 import { KyselyEntityStore } from "../postgres/kysely-entity-store.ts";
+import { KyselyOutbox } from "../postgres/kysely-outbox.ts";
 import type { EntityDatabase } from "../postgres/schema.ts";
 
 /** Empties every table (and restarts the outbox sequence) so each test starts from a clean database. */
@@ -25,11 +26,12 @@ export function migratedStoreHarness(
       });
       const { db, second } = await opened;
       await resetEntityTables(db);
-      const store = new KyselyEntityStore(db);
       return {
-        repository: store,
-        outbox: store,
-        ...(second ? { secondRepository: new KyselyEntityStore(second) } : {}),
+        repository: new KyselyEntityStore(db),
+        outbox: new KyselyOutbox(db),
+        ...(second
+          ? { secondRepository: new KyselyEntityStore(second), secondOutbox: new KyselyOutbox(second) }
+          : {}),
         close: () => Promise.resolve(),
       };
     },

@@ -9,7 +9,7 @@ import { InMemoryEntityStore, type InMemoryEntityStoreOptions } from "../memory/
 import { InMemoryEventPublisher } from "../memory/in-memory-event-publisher.ts";
 
 export interface TestApp extends EntityService {
-  /** Processes one key (a fresh message id unless given), then relays the outbox, as the Lambda does. */
+  /** Processes one key (a fresh message id unless given), then delivers its event, as the Lambda does. */
   process(key: string, messageId?: string): Promise<ProcessResult>;
   /** Events the relay has published so far, in order. */
   publishedEvents(): readonly EntityEvent[];
@@ -33,7 +33,7 @@ export function createTestApp(options: { now?: Date; store?: InMemoryEntityStore
     async process(key, messageId) {
       messages += 1;
       const result = await service.processEntity(key, { messageId: messageId ?? `test-message-${messages}` });
-      await service.relayOutbox();
+      await service.deliverEvents([result]);
       return result;
     },
     publishedEvents: () => publisher.published,

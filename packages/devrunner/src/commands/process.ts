@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ProcessResult } from "@entity/domain";
+import { eventsToDeliver, type ProcessResult } from "@entity/domain";
 import { parseCommandArgs } from "../args.ts";
 import { openDevApp, type DevApp } from "../composition.ts";
 import { UsageError } from "../errors.ts";
@@ -44,21 +44,25 @@ export async function processCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** Processes keys and relays their events; returns the exit code. Shared with `watch` and `repl`. */
+/** Processes keys and delivers their events, as the Lambda does; returns the exit code. Shared with `watch`. */
 export async function runProcess(app: DevApp, keys: readonly string[], output: Output): Promise<number> {
   const results = await app.service.processEntities(
     keys.map((key) => ({ key, messageId: `devrunner-${randomUUID()}` })),
   );
-  const relay = await app.service.relayOutbox();
+  const delivery = await app.service.deliverEvents(results);
   for (const result of results) output.line(describeResult(result));
-  const published = new Set(relay.published);
-  const events = results.flatMap((result) => ("event" in result && result.event ? [result.event] : []));
-  for (const event of events) {
-    output.line(
-      `  ${published.has(event.eventId) ? "published" : "pending  "} ${event.type} ${event.eventId} -> ${app.eventsTo}`,
-    );
+  const published = new Set(delivery.published);
+  const parked = new Set(delivery.parked.map((event) => event.eventId));
+  for (const event of eventsToDeliver(results)) {
+    const state = published.has(event.eventId)
+      ? "published"
+      : parked.has(event.eventId)
+        ? "parked   "
+        : "pending  ";
+    output.line(`  ${state} ${event.type} ${event.eventId} -> ${app.eventsTo}`);
   }
-  if (relay.error) output.note(`events stay pending: ${relay.error.message}`);
+  if (delivery.error) output.note(`events stay pending: ${delivery.error.message}`);
+  for (const event of delivery.parked) output.note(`event ${event.eventId} parked: ${event.reason}`);
   output.result({
     target: describeTarget(app.target),
     results: results.map((result) => ({

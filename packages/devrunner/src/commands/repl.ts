@@ -9,7 +9,7 @@ export const REPL_HELP = `devrunner repl [--db memory|pglite|postgres] [--env-fi
 A Node REPL with the wired app:
   await app.process("KEY")            process one key (or an array of keys) and relay the events
   await app.get("NAME")               an entity's current state and recent observations
-  app.service                         the domain's use cases (processEntities, relayOutbox, getEntity)
+  app.service                         the domain's use cases (processEntities, deliverEvents, relayOutbox, getEntity, listOutbox)
   app.published()                     events published in this session (in-memory messaging)`;
 
 export async function replCommand(argv: readonly string[]): Promise<number> {
@@ -33,7 +33,7 @@ export async function replCommand(argv: readonly string[]): Promise<number> {
       const results = await devApp.service.processEntities(
         list.map((key) => ({ key, messageId: `repl-${randomUUID()}` })),
       );
-      await devApp.service.relayOutbox();
+      await devApp.service.deliverEvents(results);
       return typeof keys === "string" ? results[0] : results;
     },
     get: (name: string) => devApp.service.getEntity(name),

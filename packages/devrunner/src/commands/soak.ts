@@ -46,7 +46,7 @@ export async function soakCommand(argv: readonly string[]): Promise<number> {
     database = {
       host: settings.host,
       port: settings.port,
-      user: settings.user,
+      user: settings.user ?? "",
       password: settings.password ?? "",
       database: settings.database,
     };
