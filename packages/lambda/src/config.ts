@@ -20,6 +20,8 @@ export interface LambdaConfig {
   readonly outboxMaxAttempts: number;
   /** AWS_REGION, which Lambda sets (IAM database tokens are signed for it). */
   readonly region: string;
+  /** AWS_LAMBDA_FUNCTION_NAME, which Lambda sets: the database sessions' application_name. */
+  readonly functionName: string;
 }
 
 /** The variables this config reads, for checking the template declares each (see template.yaml). */
@@ -97,6 +99,7 @@ function parseFunctionConfig(env: Env): LambdaConfig {
     dlqUrl: undefined,
     outboxMaxAttempts: wholeNumber(env, "OUTBOX_MAX_ATTEMPTS", 5, { min: 1, max: 100 }),
     region: env.AWS_REGION?.trim() || "us-east-1",
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME?.trim() || "entity-function",
   });
 }
 

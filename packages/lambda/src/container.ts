@@ -115,6 +115,7 @@ function bindDatabase(container: Container): void {
       createPostgresDatabase(cfg.database, {
         ...(credentials ? { credentials } : {}),
         sessionLimits: () => functionSessionLimits(cfg.database, timeout.ms),
+        applicationName: cfg.functionName,
       }),
     [TOKENS.config, TOKENS.credentials, TOKENS.functionTimeout],
   );

@@ -6,7 +6,7 @@ import pg from "pg";
 import { ConfigError } from "../errors.ts";
 import type { DatabaseConnectionSettings } from "./connection-config.ts";
 import { fixedCredentials, type CredentialSource, type DatabaseCredentials } from "./credentials.ts";
-import { isAuthenticationFailure } from "./pg-errors.ts";
+import { isAuthenticationFailure, isConnectionLost } from "./pg-errors.ts";
 import type { EntityDatabase } from "./schema.ts";
 
 /** pg settings for these connection settings, TLS included. Reads the CA bundle once. */
@@ -70,6 +70,8 @@ export interface PostgresDatabaseOptions {
   readonly credentials?: CredentialSource;
   /** Limits for new connections, asked when a pool is made (they may depend on the function's Timeout). */
   readonly sessionLimits?: () => SessionLimits;
+  /** Shown in pg_stat_activity, so an operator sees which function holds a session. */
+  readonly applicationName?: string;
   readonly log?: (sqlText: string) => void;
 }
 
@@ -86,6 +88,7 @@ export function createPostgresDatabase(
     settings,
     options.credentials ?? fixedCredentials({ password: settings.password ?? "" }),
     options.sessionLimits ?? (() => ({})),
+    options.applicationName,
   );
   const db = new Kysely<EntityDatabase>({ dialect: new PostgresDialect({ pool }), ...queryLog(options.log) });
   return { db, interrupt: (graceMs) => pool.interrupt(graceMs), destroy: () => db.destroy() };
@@ -100,31 +103,36 @@ export function queryLog(log: ((sqlText: string) => void) | undefined): { log?: 
   };
 }
 
-/** pg's client with the undocumented members a cancel needs (the backend key, the query on the wire). */
-type ActiveClient = pg.PoolClient & {
-  readonly processID?: number;
-  readonly secretKey?: number;
-  readonly activeQuery?: unknown;
-};
+/** pg's client with the undocumented members a cancel needs (the backend's key). */
+type ActiveClient = pg.PoolClient & { readonly processID?: number; readonly secretKey?: number };
+
+/** A client handed out to Kysely, and how many of its statements are on the wire. */
+interface HandedOut {
+  readonly wrapped: PostgresPoolClient;
+  inFlight: number;
+}
 
 /** A pg pool per set of credentials, with the clients it has handed out tracked for `interrupt`. */
 class CredentialedPool implements PostgresPool {
   readonly options = {};
   private current: { pool: pg.Pool; credentials: DatabaseCredentials } | undefined;
-  private readonly handedOut = new Map<ActiveClient, PostgresPoolClient>();
+  private readonly handedOut = new Map<ActiveClient, HandedOut>();
   private readonly released = new Set<() => void>();
   private readonly settings: DatabaseConnectionSettings;
   private readonly credentials: CredentialSource;
   private readonly sessionLimits: () => SessionLimits;
+  private readonly applicationName: string | undefined;
 
   constructor(
     settings: DatabaseConnectionSettings,
     credentials: CredentialSource,
     sessionLimits: () => SessionLimits,
+    applicationName: string | undefined,
   ) {
     this.settings = settings;
     this.credentials = credentials;
     this.sessionLimits = sessionLimits;
+    this.applicationName = applicationName;
   }
 
   async connect(): Promise<PostgresPoolClient> {
@@ -137,15 +145,41 @@ class CredentialedPool implements PostgresPool {
       this.credentials.invalidate();
       client = await this.poolFor(await this.credentials.get()).connect();
     }
+    // A connection that dies while handed out (a failover, a terminated session) reports it to the running
+    // query and also emits 'error' on the client; pg-pool listens only to idle clients, and an 'error'
+    // nobody listens to crashes the process.
+    const ignore = (): void => undefined;
+    client.on("error", ignore);
+    // A statement that failed because the connection died leaves a client pg-pool may still think usable
+    // (the socket closes a moment later): it must not go back into the pool.
+    let broken = false;
+    const query = (...args: Parameters<PostgresPoolClient["query"]>): unknown => {
+      const result = (client.query as (...a: unknown[]) => unknown)(...args);
+      if (!(result instanceof Promise)) return result;
+      entry.inFlight += 1;
+      return result.then(
+        (value: unknown) => {
+          entry.inFlight -= 1;
+          return value;
+        },
+        (error: unknown) => {
+          entry.inFlight -= 1;
+          if (isConnectionLost(error)) broken = true;
+          throw error;
+        },
+      );
+    };
     const wrapped: PostgresPoolClient = {
-      query: client.query.bind(client),
+      query: query as PostgresPoolClient["query"],
       release: (destroy?: boolean) => {
         this.handedOut.delete(client);
-        client.release(destroy);
+        client.off("error", ignore);
+        client.release(destroy || broken);
         for (const notify of this.released) notify();
       },
     };
-    this.handedOut.set(client, wrapped);
+    const entry: HandedOut = { wrapped, inFlight: 0 };
+    this.handedOut.set(client, entry);
     return wrapped;
   }
 
@@ -160,7 +194,10 @@ class CredentialedPool implements PostgresPool {
     await Promise.all(
       busy
         .filter(
-          (client) => client.activeQuery && client.processID !== undefined && client.secretKey !== undefined,
+          (client) =>
+            (this.handedOut.get(client)?.inFlight ?? 0) > 0 &&
+            client.processID !== undefined &&
+            client.secretKey !== undefined,
         )
         .map((client) =>
           sendCancelRequest(this.settings.host, this.settings.port, client.processID!, client.secretKey!),
@@ -204,6 +241,7 @@ class CredentialedPool implements PostgresPool {
     const pool = new pg.Pool({
       ...pgPoolConfig(this.settings, credentials.password),
       user,
+      ...(this.applicationName ? { application_name: this.applicationName } : {}),
       ...(limits.statementTimeoutMs ? { statement_timeout: limits.statementTimeoutMs } : {}),
       ...(limits.lockTimeoutMs ? { lock_timeout: limits.lockTimeoutMs } : {}),
       ...(limits.idleInTransactionTimeoutMs

@@ -8,11 +8,13 @@ import {
   type EntityView,
 } from "@entity/domain";
 import { sql, type Kysely, type Transaction } from "kysely";
-import { isWriteConflict, toPortError } from "./pg-errors.ts";
+import { isConnectionLost, isWriteConflict, toPortError } from "./pg-errors.ts";
 import type { EntityDatabase } from "./schema.ts";
 
 /** Attempts of a unit of work that lost a race (two batches creating one name, a deadlock) before it fails. */
 const CONFLICT_ATTEMPTS = 3;
+/** Runs of a unit of work whose connection died under it (a pooled connection gone stale) before it fails. */
+const CONNECTION_ATTEMPTS = 2;
 
 /**
  * The repository on Kysely, for Postgres (pg) and PGlite alike. Batch-oriented: each unit-of-work method
@@ -31,15 +33,24 @@ export class KyselyEntityStore implements EntityRepository {
     this.db = db;
   }
 
+  /**
+   * Runs `work` in a transaction, again when it lost a race with a concurrent writer, and once more when
+   * its connection died under it: a warm Lambda's pooled connection may have been closed while the
+   * process was frozen. Running it again is safe even if the lost commit went through: the keys are then
+   * observed, so they come back as duplicates.
+   */
   async unitOfWork<T>(work: (unit: EntityUnitOfWork) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
+    let conflicts = 0;
+    let connectionsLost = 0;
+    for (;;) {
       try {
         return await this.db.transaction().execute((trx) => work(new KyselyUnitOfWork(trx)));
       } catch (error) {
+        if (isConnectionLost(error) && (connectionsLost += 1) < CONNECTION_ATTEMPTS) continue;
         if (!isWriteConflict(error)) throw toPortError(error);
-        if (attempt >= CONFLICT_ATTEMPTS) {
+        if ((conflicts += 1) >= CONFLICT_ATTEMPTS) {
           throw new TransientPortError(
-            `the batch lost ${attempt} races with concurrent writers of the same names; retry later`,
+            `the batch lost ${conflicts} races with concurrent writers of the same names; retry later`,
             { cause: error, code: "DB_WRITE_CONFLICT" },
           );
         }

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { Migrator, type MigrationInfo, type MigrationResultSet } from "kysely/migration";
 import { SchemaNotCurrentError } from "../errors.ts";
 import { migrations } from "./migrations/index.ts";
+import { toPortError } from "./pg-errors.ts";
 
 function migratorFor(db: Kysely<any>): Migrator {
   return new Migrator({
@@ -31,10 +32,17 @@ export async function migrationStatus(db: Kysely<any>): Promise<MigrationStatus[
   return infos.map((info) => ({ name: info.name, executedAt: info.executedAt }));
 }
 
-/** For code that must not migrate (the Lambda): fails, naming what is missing, unless the schema is current. */
+/**
+ * For code that must not migrate (the Lambda): fails, naming what is missing, unless the schema is current.
+ * A database that cannot be asked fails with the port error it maps to (unavailable, refused credentials).
+ */
 export async function assertSchemaCurrent(db: Kysely<any>): Promise<void> {
-  const missing = (await migrationStatus(db))
-    .filter((status) => !status.executedAt)
-    .map((status) => status.name);
+  let statuses: MigrationStatus[];
+  try {
+    statuses = await migrationStatus(db);
+  } catch (error) {
+    throw toPortError(error);
+  }
+  const missing = statuses.filter((status) => !status.executedAt).map((status) => status.name);
   if (missing.length > 0) throw new SchemaNotCurrentError(missing);
 }

@@ -83,6 +83,22 @@ export function isAuthenticationFailure(error: unknown): boolean {
 }
 
 /**
+ * The connection died under the statement (a server restart or failover, a session terminated while the
+ * function was frozen, a cut network): a new connection may well succeed. Not a refusal to connect.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const details = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof details?.code === "string" ? details.code : "";
+  const message = typeof details?.message === "string" ? details.message : "";
+  return (
+    /^(08006|08003|57P01|57P02)$/.test(code) ||
+    code === "ECONNRESET" ||
+    code === "EPIPE" ||
+    (!code && /connection terminated|Client was closed|not queryable/i.test(message))
+  );
+}
+
+/**
  * A unit of work that lost a race with a concurrent one and can simply run again: a unique violation (only
  * concurrent writers of the same key or name cause one here), a deadlock or serialization failure, or a
  * name another batch created first.

@@ -1,3 +1,5 @@
+import type { Generated } from "kysely";
+
 /** The tables as Kysely sees them (snake_case, as stored). */
 export interface EntityTable {
   name: string;
@@ -18,16 +20,16 @@ export interface ObservationTable {
 }
 
 export interface OutboxTable {
-  sequence: string;
+  sequence: Generated<string>;
   event_id: string;
   event_type: string;
   entity_name: string;
   payload: unknown;
-  created_at: Date;
+  created_at: Generated<Date>;
   published_at: Date | null;
-  attempts: number;
+  attempts: Generated<number>;
   last_error: string | null;
-  next_attempt_at: Date;
+  next_attempt_at: Generated<Date>;
   parked_at: Date | null;
 }
 

@@ -2,11 +2,16 @@ import { createServer, type Server } from "node:http";
 
 /**
  * A stand-in for Secrets Manager's GetSecretValue on 127.0.0.1 (point the SDK at it with
- * AWS_ENDPOINT_URL_SECRETS_MANAGER). Serves the given secrets by id; counts requests.
+ * AWS_ENDPOINT_URL_SECRETS_MANAGER). Serves the given secrets by id; counts requests; `rotate` replaces a
+ * secret's value, as a rotation does.
  */
-export async function startFakeSecretsManager(
-  secrets: Readonly<Record<string, string>>,
-): Promise<{ endpoint: string; requests: () => number; close: () => Promise<void> }> {
+export async function startFakeSecretsManager(initial: Readonly<Record<string, string>>): Promise<{
+  endpoint: string;
+  requests: () => number;
+  rotate: (secretId: string, value: string) => void;
+  close: () => Promise<void>;
+}> {
+  const secrets: Record<string, string> = { ...initial };
   let requests = 0;
   const server: Server = createServer((request, response) => {
     let body = "";
@@ -44,6 +49,9 @@ export async function startFakeSecretsManager(
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     requests: () => requests,
+    rotate: (secretId, value) => {
+      secrets[secretId] = value;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
