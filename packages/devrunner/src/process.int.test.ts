@@ -41,7 +41,9 @@ describe("devrunner process", () => {
   it("refuses ENV=prod unless --allow-prod", async () => {
     const refused = await runCli(["process", "--db", "memory", KEY], isolatedEnv({ ENV: "prod" }));
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/ENV=prod is production: refusing to write. Pass --allow-prod/);
+    expect(refused.stderr).toMatch(
+      /ENV=prod from the environment is production \(.*\): refusing to write\. Pass --allow-prod/,
+    );
     const allowed = await runCli(
       ["process", "--db", "memory", "--allow-prod", KEY],
       isolatedEnv({ ENV: "prod" }),
