@@ -1,4 +1,4 @@
-import { parseCommandArgs, readJsonFile } from "../args.ts";
+import { parseCommandArgs, parseParameterOverrides, readJsonFile } from "../args.ts";
 import { UsageError } from "../errors.ts";
 import { recordLastCommand } from "../last-command.ts";
 import { prepareFunction, validateEnvVarsFile, type PreparedFunction } from "../invocation.ts";
@@ -165,14 +165,4 @@ export function printInvocation(
   output.line(JSON.stringify(response));
   output.result({ status: result.status, response, report });
   return result.status === "ok" ? 0 : 1;
-}
-
-export function parseParameterOverrides(text: string | undefined): Record<string, string> {
-  const overrides: Record<string, string> = {};
-  for (const pair of text?.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []) {
-    const match = /^(?:ParameterKey=)?([A-Za-z0-9]+)(?:=|,ParameterValue=)(.*)$/.exec(pair);
-    if (!match) throw new UsageError(`--parameter-overrides: '${pair}' is not KEY=VALUE`);
-    overrides[match[1]!] = match[2]!.replace(/^"(.*)"$/, "$1");
-  }
-  return overrides;
 }

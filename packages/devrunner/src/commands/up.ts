@@ -1,4 +1,4 @@
-import { parseCommandArgs, readJsonFile } from "../args.ts";
+import { parseCommandArgs, parseParameterOverrides, readJsonFile } from "../args.ts";
 import type { BatchOutcome } from "../cloud/event-source-mapping.ts";
 import { LOCAL_REGION } from "../cloud/local-cloud.ts";
 import { startLocalFlow } from "../cloud/local-flow.ts";
@@ -9,7 +9,7 @@ import { userPath } from "../paths.ts";
 import { formatReport } from "../runtime/function-worker.ts";
 import { refuseProduction } from "../production.ts";
 import { embeddedDataDir, loadCommandEnvironment, productionPolicy } from "../target.ts";
-import { FUNCTION_OPTIONS, parseParameterOverrides } from "./invoke.ts";
+import { FUNCTION_OPTIONS } from "./invoke.ts";
 
 export const UP_HELP = `devrunner up [FunctionLogicalId] [options]
 
