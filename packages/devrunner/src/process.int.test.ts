@@ -81,6 +81,7 @@ describe("devrunner process", () => {
       "watch",
       "repl",
       "migrate",
+      "doctor",
     ]) {
       const result = await runCli([command, "--help"], isolatedEnv());
       expect(result.code, command).toBe(0);
