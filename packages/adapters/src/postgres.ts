@@ -30,3 +30,13 @@ export {
 } from "./postgres/migrate.ts";
 export { migrations } from "./postgres/migrations/index.ts";
 export type { EntityDatabase } from "./postgres/schema.ts";
+export {
+  FUNCTION_TABLES,
+  readConnectionCapacity,
+  readRolePrivileges,
+  readServerIdentity,
+  type ConnectionCapacity,
+  type RolePrivileges,
+  type ServerIdentity,
+  type TablePrivileges,
+} from "./postgres/server-inspection.ts";

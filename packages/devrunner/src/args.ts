@@ -43,3 +43,14 @@ export function readJsonFile(path: string, what: string): unknown {
     throw new UsageError(`${what} '${path}' is not valid JSON: ${(error as Error).message}`);
   }
 }
+
+/** `--parameter-overrides` as SAM takes it: `K=V K2="V 2"` or `ParameterKey=K,ParameterValue=V`. */
+export function parseParameterOverrides(text: string | undefined): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const pair of text?.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []) {
+    const match = /^(?:ParameterKey=)?([A-Za-z0-9]+)(?:=|,ParameterValue=)(.*)$/.exec(pair);
+    if (!match) throw new UsageError(`--parameter-overrides: '${pair}' is not KEY=VALUE`);
+    overrides[match[1]!] = match[2]!.replace(/^"(.*)"$/, "$1");
+  }
+  return overrides;
+}

@@ -15,6 +15,8 @@ Commands:
   watch process|invoke ...   re-run on every source change
   repl                   a Node REPL with the wired app
   migrate [--status]     apply (or list) migrations on the target database
+  doctor                 check the function's database as a deploy needs it: answers, TLS, schema,
+                         role privileges, connection budget
   soak [--messages N]    the local flow under load with injected faults, checked for loss and duplicates
 
 Run \`devrunner <command> --help\` for a command's options.`;
@@ -24,6 +26,7 @@ type Command = (argv: readonly string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   process: async () => (await import("./commands/process.ts")).processCommand,
   migrate: async () => (await import("./commands/migrate.ts")).migrateCommand,
+  doctor: async () => (await import("./commands/doctor.ts")).doctorCommand,
   invoke: async () => (await import("./commands/invoke.ts")).invokeCommand,
   event: async () => (await import("./commands/event.ts")).eventCommand,
   up: async () => (await import("./commands/up.ts")).upCommand,

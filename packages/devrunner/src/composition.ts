@@ -105,3 +105,15 @@ export async function openDevApp(options: OpenOptions): Promise<DevApp> {
     },
   };
 }
+
+/**
+ * The target database for reading only (`doctor`): nothing is created, migrated or checked. The pool
+ * opens on the first query.
+ */
+export async function openDatabaseForReading(
+  target: Exclude<DatabaseTarget, { kind: "memory" }>,
+): Promise<Kysely<EntityDatabase>> {
+  if (target.kind === "postgres") return createPostgresDatabase({ ...target.settings, poolMax: 1 });
+  const { createPgliteDatabase } = await import("@entity/adapters/pglite");
+  return createPgliteDatabase(target.dataDir);
+}

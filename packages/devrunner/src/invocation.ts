@@ -5,7 +5,6 @@ import { promisify } from "node:util";
 import { namesDatabase } from "@entity/adapters/postgres";
 import {
   parseSamTemplate,
-  resolveTemplateValue,
   samFunction,
   type SamFunctionDefinition,
   type SamTemplate,
@@ -13,11 +12,16 @@ import {
 import type { LocalCloud } from "./cloud/local-cloud.ts";
 import type { EmbeddedDatabaseServer } from "./embedded-database.ts";
 import { InvokeError, UsageError } from "./errors.ts";
-import { newestModification, repositoryRoot } from "./paths.ts";
+import {
+  functionEnvironmentName,
+  resolveFunctionEnvironment,
+  type EnvVarsFile,
+  type FunctionEnvironment,
+} from "./function-environment.ts";
+import { displayPath, newestModification, repositoryRoot } from "./paths.ts";
+import { refuseProduction, type ProductionPolicy } from "./production.ts";
 
-export type EnvVarsFile = Readonly<
-  Record<string, Readonly<Record<string, string | number | boolean | null>>>
->;
+export type { EnvVarsFile } from "./function-environment.ts";
 
 export interface PreparedFunction {
   readonly definition: SamFunctionDefinition;
@@ -41,6 +45,8 @@ export interface PrepareOptions {
   readonly dataDir: string;
   /** A running local cloud (`up`); otherwise one is started when the template's queues are needed. */
   readonly cloud?: LocalCloud;
+  /** Whether the function may run with a production `ENV` (--allow-prod) and what counts as one. */
+  readonly production: ProductionPolicy;
   readonly note: (text: string) => void;
 }
 
@@ -108,64 +114,46 @@ export function validateEnvVarsFile(value: unknown, path: string): EnvVarsFile {
 }
 
 /**
- * Builds the function if a source changed (the Makefile target `sam build` runs), and works out its
- * environment: template values and parameter overrides, then the env-vars file (`Parameters` for every
- * function, then the function's own section), keeping only declared variables, as SAM does.
+ * Works out the function's environment (see resolveFunctionEnvironment), refuses a production `ENV` unless
+ * allowed, builds the function if a source changed (the Makefile target `sam build` runs), and starts
+ * what the environment needs locally: the template's queues, the embedded database.
  */
 export async function prepareFunction(options: PrepareOptions): Promise<PreparedFunction> {
   const template = loadTemplate(options.templatePath);
   const definition = pickFunction(template, options.logicalId);
-  const root = repositoryRoot();
-  const artifactsDir = await ensureBuilt(definition.logicalId, root, options.note);
-
-  const declared = Object.keys(definition.environment);
-  const fileValues: Record<string, string> = {};
-  for (const section of ["Parameters", definition.logicalId]) {
-    for (const [name, value] of Object.entries(options.envVars?.[section] ?? {})) {
-      if (!declared.includes(name)) {
-        options.note(
-          `warning: ${name} (from ${options.envVarsPath ?? "the env-vars file"}, "${section}") is not declared in ${definition.logicalId}'s Environment in the template: dropped, as SAM does (aws-sam-cli #6145)`,
-        );
-        continue;
-      }
-      if (value !== null) fileValues[name] = String(value);
-    }
-  }
-  const databaseFromHost = namesDatabase(options.hostEnv);
-  const hostDatabase = databaseFromHost
-    ? Object.fromEntries(
-        declared
-          .filter((name) => /^(DATABASE_URL|DB_)/.test(name) && options.hostEnv[name] !== undefined)
-          .map((name) => [name, options.hostEnv[name] ?? ""]),
-      )
-    : {};
-
   let cloud = options.cloud;
-  const resolveAll = (): { values: Record<string, string>; unresolved: string[] } => {
-    const values: Record<string, string> = {};
-    const unresolved: string[] = [];
-    for (const [name, raw] of Object.entries(definition.environment)) {
-      const value = resolveTemplateValue(raw, options.parameterOverrides, template, cloud?.resolveResource);
-      if (value === undefined) unresolved.push(name);
-      else values[name] = value;
-    }
-    return { values, unresolved };
-  };
-  let resolved = resolveAll();
-  const needsCloud = resolved.unresolved.some(
-    (name) =>
-      fileValues[name] === undefined && hostDatabase[name] === undefined && !/^(DATABASE_URL|DB_)/.test(name),
-  );
+  const resolveWith = (resolveResource: LocalCloud["resolveResource"] | undefined): FunctionEnvironment =>
+    resolveFunctionEnvironment({
+      template,
+      definition,
+      templateLabel: displayPath(options.templatePath),
+      parameterOverrides: options.parameterOverrides,
+      envVars: options.envVars,
+      envVarsLabel: options.envVarsPath && displayPath(options.envVarsPath),
+      hostEnv: options.hostEnv,
+      resolveResource,
+    });
+  let environment = resolveWith(cloud?.resolveResource);
+  // Before anything is built or started: the guard sees the environment the function would get.
+  refuseProduction(functionEnvironmentName(environment), options.production);
+  for (const { name, section } of environment.dropped) {
+    options.note(
+      `warning: ${name} (from ${options.envVarsPath ?? "the env-vars file"}, "${section}") is not declared in ${definition.logicalId}'s Environment in the template: dropped, as SAM does (aws-sam-cli #6145)`,
+    );
+  }
+  const artifactsDir = await ensureBuilt(definition.logicalId, repositoryRoot(), options.note);
+
+  const needsCloud = environment.unresolved.some((name) => !/^(DATABASE_URL|DB_)/.test(name));
   let ownCloud: LocalCloud | undefined;
   if (!cloud && needsCloud) {
     // Loaded only when needed: the emulator and PGlite are the heaviest modules the devrunner has.
     const { startLocalCloud } = await import("./cloud/local-cloud.ts");
     ownCloud = cloud = await startLocalCloud(template);
     options.note(`local cloud: fauxqs on ${cloud.endpoint} with the template's queues and topics`);
-    resolved = resolveAll();
+    environment = resolveWith(cloud.resolveResource);
   }
 
-  const functionEnv: Record<string, string> = { ...resolved.values, ...hostDatabase, ...fileValues };
+  const functionEnv: Record<string, string> = { ...environment.values };
   let embedded: EmbeddedDatabaseServer | undefined;
   if (!namesDatabase(functionEnv)) {
     const { serveEmbeddedDatabase } = await import("./embedded-database.ts");

@@ -1,9 +1,15 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 
 /** The folder the user typed the command in: pnpm runs scripts from the workspace root but keeps it in INIT_CWD. */
 export function userPath(path: string): string {
   return isAbsolute(path) ? path : resolve(process.env.INIT_CWD ?? process.cwd(), path);
+}
+
+/** A path for messages: relative to the user's folder when it is inside it, else absolute. */
+export function displayPath(path: string): string {
+  const inside = relative(process.env.INIT_CWD ?? process.cwd(), path);
+  return inside && !inside.startsWith(`..${sep}`) && inside !== ".." && !isAbsolute(inside) ? inside : path;
 }
 
 /** The repository root: the nearest folder upwards holding pnpm-workspace.yaml. */

@@ -41,7 +41,9 @@ describe("devrunner process", () => {
   it("refuses ENV=prod unless --allow-prod", async () => {
     const refused = await runCli(["process", "--db", "memory", KEY], isolatedEnv({ ENV: "prod" }));
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/ENV=prod is production: refusing to write. Pass --allow-prod/);
+    expect(refused.stderr).toMatch(
+      /ENV=prod from the environment is production \(.*\): refusing to write\. Pass --allow-prod/,
+    );
     const allowed = await runCli(
       ["process", "--db", "memory", "--allow-prod", KEY],
       isolatedEnv({ ENV: "prod" }),
@@ -79,6 +81,7 @@ describe("devrunner process", () => {
       "watch",
       "repl",
       "migrate",
+      "doctor",
     ]) {
       const result = await runCli([command, "--help"], isolatedEnv());
       expect(result.code, command).toBe(0);

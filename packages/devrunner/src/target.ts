@@ -7,8 +7,15 @@ import {
 } from "@entity/adapters/postgres";
 import { parse as parseDotenv } from "dotenv";
 import { readTextFile } from "./args.ts";
-import { userPath } from "./paths.ts";
-import { ProductionRefusedError, UsageError } from "./errors.ts";
+import { displayPath, userPath } from "./paths.ts";
+import { UsageError } from "./errors.ts";
+import {
+  hostEnvironmentName,
+  loadProductionPattern,
+  refuseProduction,
+  type EnvironmentName,
+  type ProductionPolicy,
+} from "./production.ts";
 
 export type DatabaseChoice = "auto" | "memory" | "pglite" | "postgres";
 
@@ -21,8 +28,23 @@ export const DEFAULT_PGLITE_DIR = ".devrunner/pglite";
 
 /** The environment a command sees: the process's, with an `--env-file` (dotenv) laid over it. */
 export function commandEnvironment(envFile: string | undefined): Record<string, string | undefined> {
-  if (!envFile) return { ...process.env };
-  return { ...process.env, ...parseDotenv(readTextFile(envFile, "env file")) };
+  return loadCommandEnvironment(envFile).env;
+}
+
+/** The command's environment and the environment name (`ENV`) in it, with where that came from. */
+export function loadCommandEnvironment(envFile: string | undefined): {
+  env: Record<string, string | undefined>;
+  names: EnvironmentName[];
+} {
+  const fileValues = envFile ? parseDotenv(readTextFile(envFile, "env file")) : undefined;
+  const env = { ...process.env, ...fileValues };
+  const file = envFile && fileValues ? { label: displayPath(envFile), values: fileValues } : undefined;
+  return { env, names: hostEnvironmentName(env, file) };
+}
+
+/** --allow-prod and the project's production names, read once per command. */
+export function productionPolicy(allowProd: boolean): ProductionPolicy {
+  return { allowed: allowProd, pattern: loadProductionPattern() };
 }
 
 /** Memory when asked, Postgres when the environment names one, else the embedded PGlite folder. */
@@ -60,16 +82,6 @@ export function describeTarget(target: DatabaseTarget): string {
   }
 }
 
-/** Refuses ENV=prod (or production) unless the user said --allow-prod. */
-export function guardProduction(env: Readonly<Record<string, string | undefined>>, allowProd: boolean): void {
-  const name = env.ENV?.trim().toLowerCase();
-  if ((name === "prod" || name === "production") && !allowProd) {
-    throw new ProductionRefusedError(
-      `ENV=${env.ENV} is production: refusing to write. Pass --allow-prod if you really mean it.`,
-    );
-  }
-}
-
 /** The flags every command that writes to a database takes, and `--json` / `--help`. */
 export const TARGET_OPTIONS = {
   db: { type: "string", default: "auto" },
@@ -85,7 +97,7 @@ export const OUTPUT_OPTIONS = {
 
 /**
  * The environment (with --env-file, a path relative to where the user typed the command) and the
- * database it names; refuses production unless --allow-prod (or when only reading).
+ * database it names; refuses a production ENV unless --allow-prod (or when only reading).
  */
 export function resolveTarget(
   values: {
@@ -96,8 +108,8 @@ export function resolveTarget(
   },
   options: { readOnly?: boolean } = {},
 ): { env: Record<string, string | undefined>; target: DatabaseTarget } {
-  const env = commandEnvironment(values["env-file"] && userPath(values["env-file"]));
-  if (!options.readOnly) guardProduction(env, values["allow-prod"]);
+  const { env, names } = loadCommandEnvironment(values["env-file"] && userPath(values["env-file"]));
+  if (!options.readOnly) refuseProduction(names, productionPolicy(values["allow-prod"]));
   const target = chooseDatabase(
     env,
     values.db as DatabaseChoice,

@@ -7,6 +7,7 @@ import {
   type EnvVarsFile,
   type PreparedFunction,
 } from "../invocation.ts";
+import { loadProductionPattern, type ProductionPolicy } from "../production.ts";
 import { FunctionWorker } from "../runtime/function-worker.ts";
 import { LocalEventSourceMapping, type BatchOutcome, type MappingSettings } from "./event-source-mapping.ts";
 import {
@@ -26,6 +27,8 @@ export interface LocalFlowOptions {
   readonly functionEnv?: EnvVarsFile[string];
   readonly parameterOverrides?: Readonly<Record<string, string>>;
   readonly hostEnv?: Readonly<Record<string, string | undefined>>;
+  /** Default: a production ENV is refused, with the project's names. */
+  readonly production?: ProductionPolicy;
   readonly dataDir: string;
   readonly port?: number;
   readonly visibilityTimeoutSeconds?: number | undefined;
@@ -82,6 +85,7 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       envVarsPath: options.envVarsPath,
       parameterOverrides,
       hostEnv: options.hostEnv ?? process.env,
+      production: options.production ?? { allowed: false, pattern: loadProductionPattern() },
       dataDir: options.dataDir,
       cloud,
       note: options.note ?? (() => undefined),

@@ -1,11 +1,12 @@
-import { parseCommandArgs, readJsonFile } from "../args.ts";
+import { parseCommandArgs, parseParameterOverrides, readJsonFile } from "../args.ts";
 import { UsageError } from "../errors.ts";
 import { recordLastCommand } from "../last-command.ts";
 import { prepareFunction, validateEnvVarsFile, type PreparedFunction } from "../invocation.ts";
 import { createOutput, type Output } from "../output.ts";
 import { userPath } from "../paths.ts";
 import { FunctionWorker, formatReport, type InvocationReport } from "../runtime/function-worker.ts";
-import { commandEnvironment, embeddedDataDir, guardProduction, OUTPUT_OPTIONS } from "../target.ts";
+import { refuseProduction, type ProductionPolicy } from "../production.ts";
+import { embeddedDataDir, loadCommandEnvironment, OUTPUT_OPTIONS, productionPolicy } from "../target.ts";
 
 export const INVOKE_HELP = `devrunner invoke [FunctionLogicalId] --event FILE|- [--env-vars FILE] [options]
 
@@ -24,12 +25,14 @@ Options:
   --parameter-overrides "K=V ..."  template parameters
   --env-file FILE               dotenv file for the devrunner's own environment
   --data-dir DIR                embedded database folder (default .devrunner/pglite)
-  --allow-prod                  allow ENV=prod
+  --allow-prod                  allow a production ENV (from the environment, the template's
+                                defaults, --parameter-overrides or the env-vars file)
   --json                        {response, report} as one JSON document
   -h, --help
 
 The response goes to stdout; the function's logs and the REPORT line to stderr.
-Exit codes: 0 the function returned, 1 it threw, failed to init or timed out, 2 bad usage.`;
+Exit codes: 0 the function returned, 1 it threw, failed to init or timed out, 2 bad usage,
+3 production refused.`;
 
 /** The flags `invoke` shares with `up`: which function, its environment, the devrunner's own. */
 export const FUNCTION_OPTIONS = {
@@ -55,6 +58,7 @@ export interface InvokeRequest {
   readonly parameterOverrides: Readonly<Record<string, string>>;
   readonly hostEnv: Readonly<Record<string, string | undefined>>;
   readonly dataDir: string;
+  readonly production: ProductionPolicy;
 }
 
 export function parseInvokeRequest(argv: readonly string[]): {
@@ -65,8 +69,10 @@ export function parseInvokeRequest(argv: readonly string[]): {
   const { values, positionals } = parseCommandArgs("invoke", argv, INVOKE_OPTIONS);
   if (positionals.length > 1)
     throw new UsageError(`invoke: one function at a time, got ${positionals.join(", ")}`);
-  const hostEnv = commandEnvironment(values["env-file"] && userPath(values["env-file"]));
-  guardProduction(hostEnv, values["allow-prod"]);
+  const { env: hostEnv, names } = loadCommandEnvironment(values["env-file"] && userPath(values["env-file"]));
+  // The devrunner's own ENV here; the function's (template, overrides, env-vars file) when it is prepared.
+  const production = productionPolicy(values["allow-prod"]);
+  refuseProduction(names, production);
   return {
     help: values.help,
     json: values.json,
@@ -78,6 +84,7 @@ export function parseInvokeRequest(argv: readonly string[]): {
       parameterOverrides: parseParameterOverrides(values["parameter-overrides"]),
       hostEnv,
       dataDir: embeddedDataDir(hostEnv, values["data-dir"] && userPath(values["data-dir"])),
+      production,
     },
   };
 }
@@ -158,14 +165,4 @@ export function printInvocation(
   output.line(JSON.stringify(response));
   output.result({ status: result.status, response, report });
   return result.status === "ok" ? 0 : 1;
-}
-
-export function parseParameterOverrides(text: string | undefined): Record<string, string> {
-  const overrides: Record<string, string> = {};
-  for (const pair of text?.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []) {
-    const match = /^(?:ParameterKey=)?([A-Za-z0-9]+)(?:=|,ParameterValue=)(.*)$/.exec(pair);
-    if (!match) throw new UsageError(`--parameter-overrides: '${pair}' is not KEY=VALUE`);
-    overrides[match[1]!] = match[2]!.replace(/^"(.*)"$/, "$1");
-  }
-  return overrides;
 }

@@ -16,7 +16,8 @@ Options:
                                else the embedded PGlite folder)
   --env-file FILE              dotenv file laid over the environment (e.g. personal/dev.env for a tunnelled RDS)
   --data-dir DIR               the embedded database's folder (default .devrunner/pglite)
-  --allow-prod                 allow ENV=prod
+  --allow-prod                 allow a production ENV (prod, production, prd, prod-*; or the names in
+                               package.json's devrunner.productionEnvironments)
   --json                       one JSON document on stdout
   -h, --help
 

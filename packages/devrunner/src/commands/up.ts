@@ -1,4 +1,4 @@
-import { parseCommandArgs, readJsonFile } from "../args.ts";
+import { parseCommandArgs, parseParameterOverrides, readJsonFile } from "../args.ts";
 import type { BatchOutcome } from "../cloud/event-source-mapping.ts";
 import { LOCAL_REGION } from "../cloud/local-cloud.ts";
 import { startLocalFlow } from "../cloud/local-flow.ts";
@@ -7,8 +7,9 @@ import { UsageError } from "../errors.ts";
 import { validateEnvVarsFile } from "../invocation.ts";
 import { userPath } from "../paths.ts";
 import { formatReport } from "../runtime/function-worker.ts";
-import { commandEnvironment, embeddedDataDir, guardProduction } from "../target.ts";
-import { FUNCTION_OPTIONS, parseParameterOverrides } from "./invoke.ts";
+import { refuseProduction } from "../production.ts";
+import { embeddedDataDir, loadCommandEnvironment, productionPolicy } from "../target.ts";
+import { FUNCTION_OPTIONS } from "./invoke.ts";
 
 export const UP_HELP = `devrunner up [FunctionLogicalId] [options]
 
@@ -26,7 +27,9 @@ Options:
   -t, --template FILE         default template.yaml
   --parameter-overrides "K=V ..."
   --env-file FILE, --data-dir DIR, --allow-prod   as for invoke
-  -h, --help`;
+  -h, --help
+
+Exit codes: 0 stopped with Ctrl-C, 2 bad usage, 3 production refused.`;
 
 export async function upCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs("up", argv, {
@@ -44,8 +47,9 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
     values["visibility-timeout"] === undefined
       ? undefined
       : wholeNumber("--visibility-timeout", values["visibility-timeout"]);
-  const hostEnv = commandEnvironment(values["env-file"] && userPath(values["env-file"]));
-  guardProduction(hostEnv, values["allow-prod"]);
+  const { env: hostEnv, names } = loadCommandEnvironment(values["env-file"] && userPath(values["env-file"]));
+  const production = productionPolicy(values["allow-prod"]);
+  refuseProduction(names, production);
   const envVarsPath = values["env-vars"] && userPath(values["env-vars"]);
   const flow = await startLocalFlow({
     templatePath: userPath(values.template),
@@ -56,6 +60,7 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
     envVarsPath,
     parameterOverrides: parseParameterOverrides(values["parameter-overrides"]),
     hostEnv,
+    production,
     dataDir: embeddedDataDir(hostEnv, values["data-dir"] && userPath(values["data-dir"])),
     port,
     visibilityTimeoutSeconds: visibilityTimeout,
