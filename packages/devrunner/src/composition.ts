@@ -113,7 +113,7 @@ export async function openDevApp(options: OpenOptions): Promise<DevApp> {
 export async function openDatabaseForReading(
   target: Exclude<DatabaseTarget, { kind: "memory" }>,
 ): Promise<Kysely<EntityDatabase>> {
-  if (target.kind === "postgres") return createPostgresDatabase({ ...target.settings, poolMax: 1 });
+  if (target.kind === "postgres") return createPostgresDatabase({ ...target.settings, poolMax: 1 }).db;
   const { createPgliteDatabase } = await import("@entity/adapters/pglite");
   return createPgliteDatabase(target.dataDir);
 }
