@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { migrateToLatest } from "@entity/adapters";
+import { migrateToLatest, migrations } from "@entity/adapters";
 import { createTestDatabase, type TestDatabase } from "@entity/adapters/testing";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
@@ -12,6 +12,7 @@ import { isolatedEnv, runCli } from "./testing/cli.ts";
 // its DDL rights, a database behind on migrations fails, and a template whose concurrency cannot fit
 // fails the connection budget.
 const repoRoot = resolve(import.meta.dirname, "../../..");
+const MIGRATIONS = Object.keys(migrations);
 const scratch = mkdtempSync(join(tmpdir(), "doctor-"));
 const APP_PASSWORD = "doctor-app-password";
 let database: TestDatabase;
@@ -100,13 +101,15 @@ describe("devrunner doctor against Postgres 17", () => {
     );
     expect(checks.tls).toMatch(/^warn +tls +DB_SSL=disable on a local address \(localhost\)/);
     expect(checks.schema).toMatch(
-      /^ok +schema +current: 1 migration\(s\) applied, the latest 2026_11_27_0001_entities_observations_outbox/,
+      new RegExp(
+        `^ok +schema +current: ${MIGRATIONS.length} migration\\(s\\) applied, the latest ${MIGRATIONS.at(-1)}`,
+      ),
     );
     expect(checks.role).toBe(
       `ok    role      ${role}: select, insert, update on entity, observation, outbox; owns none; no CREATE on schema public or the database; not a superuser`,
     );
     expect(checks.budget).toMatch(
-      /^ok +budget +demand 5 \(EntityFunction: SQS 5 x pool 1 = 5\) of \d+ left \(max_connections \d+ - superuser_reserved_connections \d+ - reserved_connections \d+ - in use \d+\): \d+ %$/,
+      /^ok +budget +demand 6 \(EntityFunction: SQS 5 x pool 1 = 5; OutboxRelayFunction: schedule 1 x pool 1 = 1\) of \d+ left \(max_connections \d+ - superuser_reserved_connections \d+ - reserved_connections \d+ - in use \d+\): \d+ %$/,
     );
     expect(result.stdout).toMatch(/^doctor: ready, 1 warning$/m);
     expect(result.stderr).toContain(`doctor: EntityFunction (ENV=dev) on postgres ${role}@`);
@@ -130,7 +133,9 @@ describe("devrunner doctor against Postgres 17", () => {
     expect(report.checks.find((entry) => entry.name === "schema")).toMatchObject({
       verdict: "fail",
       summary: expect.stringMatching(
-        /^1 migration\(s\) pending: 2026_11_27_0001_entities_observations_outbox; run `pnpm devrunner migrate`/,
+        new RegExp(
+          `^${MIGRATIONS.length} migration\\(s\\) pending: ${MIGRATIONS.join(", ")}; run \`pnpm devrunner migrate\``,
+        ),
       ) as unknown,
     });
   });
@@ -195,10 +200,10 @@ describe("devrunner doctor against Postgres 17", () => {
         capacity.reservedConnections -
         capacity.inUse,
     );
-    expect(details.demand).toBe(100_002);
+    expect(details.demand).toBe(100_003);
     expect(budget.verdict).toBe("fail");
     expect(budget.summary).toBe(
-      `demand 100002 (EntityFunction: SQS 100000 x pool 1 = 100000; TestRelayFunction: schedule 1 x pool 2 = 2) exceeds the ${details.left} left (max_connections ${capacity.maxConnections} - superuser_reserved_connections ${capacity.superuserReservedConnections} - reserved_connections ${capacity.reservedConnections} - in use ${capacity.inUse})`,
+      `demand 100003 (EntityFunction: SQS 100000 x pool 1 = 100000; OutboxRelayFunction: schedule 1 x pool 1 = 1; TestRelayFunction: schedule 1 x pool 2 = 2) exceeds the ${details.left} left (max_connections ${capacity.maxConnections} - superuser_reserved_connections ${capacity.superuserReservedConnections} - reserved_connections ${capacity.reservedConnections} - in use ${capacity.inUse})`,
     );
   });
 
