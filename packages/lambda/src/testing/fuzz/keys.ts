@@ -38,8 +38,7 @@ const field = (min: number, max: number, edges: readonly number[]): fc.Arbitrary
     { weight: 1, arbitrary: fc.constantFrom(...edges) },
   );
 
-/** `YYYYMMDDTHHMMSS`, leap days and the year 0000 included. */
-export const stamp: fc.Arbitrary<string> = fc
+const randomStamp = fc
   .tuple(
     field(1970, 2040, [0, 1, 99, 100, 1582, 1900, 2000, 2024, 2100, 9999]),
     field(1, 12, [0, 2, 13, 99]),
@@ -52,6 +51,32 @@ export const stamp: fc.Arbitrary<string> = fc
     ([year, month, day, hour, minute, second]) =>
       `${pad(year, 4)}${pad(month, 2)}${pad(day, 2)}T${pad(hour, 2)}${pad(minute, 2)}${pad(second, 2)}`,
   );
+
+/** The calendar's edges: leap days (and the century rules), month ends, the first and last instants. */
+const calendarEdge = fc.constantFrom(
+  "20240229T120000",
+  "20000229T000000",
+  "19000229T000000",
+  "20230229T000000",
+  "21000229T000000",
+  "20240230T000000",
+  "20220430T235959",
+  "20220431T000000",
+  "20221231T235959",
+  "20230101T000000",
+  "00010101T000000",
+  "00001231T235959",
+  "99991231T235959",
+  "15821015T000000",
+  "19700101T000000",
+  "19691231T235959",
+);
+
+/** `YYYYMMDDTHHMMSS`: mostly ordinary, sometimes on or just past an edge of a field or of the calendar. */
+export const stamp: fc.Arbitrary<string> = fc.oneof(
+  { weight: 15, arbitrary: randomStamp },
+  { weight: 1, arbitrary: calendarEdge },
+);
 
 /** Well-formed keys (valid unless the stamp or the name's length says otherwise). */
 export const wellFormedKey: fc.Arbitrary<string> = fc
