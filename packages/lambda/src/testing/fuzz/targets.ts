@@ -71,7 +71,10 @@ export async function postgresTarget(db: Kysely<EntityDatabase>): Promise<FuzzTa
   return {
     name: "postgres",
     async begin() {
-      await sql`truncate table observation, entity, outbox restart identity`.execute(db);
+      // delete, not truncate: truncating these small tables takes ten times as long.
+      await db.deleteFrom("observation").execute();
+      await db.deleteFrom("entity").execute();
+      await db.deleteFrom("outbox").execute();
       const publisher = new InMemoryEventPublisher();
       const service = createEntityService({
         repository: store,
