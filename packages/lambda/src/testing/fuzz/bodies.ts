@@ -102,7 +102,7 @@ const escapedJsonString = (text: string): string =>
 const extraFields = fc
   .dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 })
   .map((fields) => {
-    // These would make the object look like an envelope or carry another entity: those are `ambiguous`.
+    // These would make the object look like an envelope or carry a second entity: `openBody` has those.
     for (const name of ["entity", "Type", "TopicArn", "Message", "__proto__"]) delete fields[name];
     return fields;
   });
