@@ -32,6 +32,14 @@ module.exports = {
       to: { path: "^packages/devrunner/" },
     },
     {
+      name: "lambda-bundle-has-no-test-support",
+      comment:
+        "The Lambda's source never imports test support (its own src/testing, the adapters' harness): the bundle stays free of fast-check, vitest and testcontainers.",
+      severity: "error",
+      from: { path: "^packages/lambda/src/", pathNot: "(\\.test\\.ts$|^packages/lambda/src/testing/)" },
+      to: { path: "^packages/(lambda/src/testing|adapters/src/testing)/" },
+    },
+    {
       name: "devrunner-not-to-lambda",
       comment: "The devrunner runs the built Lambda bundle as a black box; it never imports its source.",
       severity: "error",

@@ -70,6 +70,8 @@ describe("dependency rules (pnpm lint:deps)", () => {
       "packages/lambda/src/dev.ts",
       'import { d } from "../../devrunner/src/index.ts";\nexport const y = d;\n',
     );
+    write("packages/lambda/src/testing/fuzz.ts", "export const f = 1;\n");
+    write("packages/lambda/src/handler.ts", 'import { f } from "./testing/fuzz.ts";\nexport const h = f;\n');
     write(
       "packages/devrunner/src/fn.ts",
       'import { l } from "../../lambda/src/index.ts";\nexport const z = l;\n',
@@ -81,6 +83,7 @@ describe("dependency rules (pnpm lint:deps)", () => {
       "domain-has-no-builtins",
       "adapters-not-to-roots",
       "lambda-not-to-devrunner",
+      "lambda-bundle-has-no-test-support",
       "devrunner-not-to-lambda",
     ]) {
       expect(result.output).toContain(rule);
