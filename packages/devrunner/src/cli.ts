@@ -15,6 +15,7 @@ Commands:
   watch process|invoke ...   re-run on every source change
   repl                   a Node REPL with the wired app
   migrate [--status]     apply (or list) migrations on the target database
+  outbox [--redrive [ID...]]  list pending and parked outbox events, or put parked ones back
   doctor                 check the function's database as a deploy needs it: answers, TLS, schema,
                          role privileges, connection budget
   soak [--messages N]    the local flow under load with injected faults, checked for loss and duplicates
@@ -26,6 +27,7 @@ type Command = (argv: readonly string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   process: async () => (await import("./commands/process.ts")).processCommand,
   migrate: async () => (await import("./commands/migrate.ts")).migrateCommand,
+  outbox: async () => (await import("./commands/outbox.ts")).outboxCommand,
   doctor: async () => (await import("./commands/doctor.ts")).doctorCommand,
   invoke: async () => (await import("./commands/invoke.ts")).invokeCommand,
   event: async () => (await import("./commands/event.ts")).eventCommand,

@@ -82,6 +82,7 @@ describe("devrunner process", () => {
       "repl",
       "migrate",
       "doctor",
+      "outbox",
     ]) {
       const result = await runCli([command, "--help"], isolatedEnv());
       expect(result.code, command).toBe(0);
