@@ -17,7 +17,7 @@ import { migrateToLatest } from "../postgres/migrate.ts";
 import type { EntityDatabase } from "../postgres/schema.ts";
 import { queuedBodies, startTestFauxqs } from "../testing/fauxqs.ts";
 import { createTestDatabase } from "../testing/postgres-test-database.ts";
-import { SqsEventPublisher } from "./sqs-event-publisher.ts";
+import { SqsEventPublisher, messageGroupId } from "./sqs-event-publisher.ts";
 
 let server: FauxqsServer;
 let client: SQSClient;
@@ -81,6 +81,17 @@ describe("SqsEventPublisher on fauxqs", () => {
     expect(messages.map((message) => [message.messageGroupId, message.messageDeduplicationId])).toEqual(
       events.map((event) => [event.entityName, event.eventId]),
     );
+  });
+
+  it("on a FIFO queue takes events of 200-character entity names (their group fits 128 characters)", async () => {
+    const queue = newQueue({}, true);
+    const [event] = sampleEvents(1, "LONG");
+    const long = { ...event!, entityName: "L".repeat(200), key: `${"L".repeat(200)}_20220101T000000` };
+    const result = await new SqsEventPublisher({ queueUrl: queue.url, client: () => client }).publish([long]);
+    expect(result).toEqual({ published: [long.eventId], failed: [] });
+    const [message] = server.inspectQueue(queue.name)?.messages.ready ?? [];
+    expect(message?.messageGroupId).toBe(messageGroupId(long.entityName));
+    expect(message?.messageGroupId?.length).toBeLessThanOrEqual(128);
   });
 
   it("refuses a message over the size limit with a clear reason; the rest of the batch goes out", async () => {
