@@ -3,20 +3,27 @@ import { ConfigError, parseDatabaseSettings, type DatabaseConnectionSettings } f
 export const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Everything the function reads from its environment, parsed once at init and frozen. */
-export interface LambdaConfig {
+/** What every function of this package reads: where it runs, how much it logs, its database. */
+export interface DatabaseFunctionConfig {
   /** Deployment environment name (dev, staging, prod, ...). */
   readonly env: string;
   readonly logLevel: LogLevel;
   readonly database: DatabaseConnectionSettings;
   /** Secrets Manager secret holding the database `username` / `password`; instead of DB_PASSWORD. */
   readonly dbSecretArn: string | undefined;
+}
+
+/** Everything EntityFunction reads from its environment, parsed once at init and frozen. */
+export interface LambdaConfig extends DatabaseFunctionConfig {
   readonly outboundQueueUrl: string;
   readonly dlqUrl: string;
 }
 
-/** The variables this config reads, for checking the template declares each (see template.yaml). */
-export const LAMBDA_ENV_VARIABLES = [
+/** MigrationFunction's config: its own database credentials (a DDL role), no queues. */
+export type MigrationConfig = DatabaseFunctionConfig;
+
+/** The variables the migration function reads, for checking the template declares each. */
+export const MIGRATION_ENV_VARIABLES = [
   "ENV",
   "LOG_LEVEL",
   "DATABASE_URL",
@@ -31,13 +38,26 @@ export const LAMBDA_ENV_VARIABLES = [
   "DB_SSL_HOST",
   "DB_POOL_MAX",
   "DB_CONNECT_TIMEOUT_MS",
-  "OUTBOUND_QUEUE_URL",
-  "DLQ_URL",
 ] as const;
+
+/** The variables EntityFunction reads, for checking the template declares each (see template.yaml). */
+export const LAMBDA_ENV_VARIABLES = [...MIGRATION_ENV_VARIABLES, "OUTBOUND_QUEUE_URL", "DLQ_URL"] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function parseLambdaConfig(env: Env): LambdaConfig {
+  return Object.freeze({
+    ...parseDatabaseFunctionConfig(env),
+    outboundQueueUrl: queueUrl(env, "OUTBOUND_QUEUE_URL"),
+    dlqUrl: queueUrl(env, "DLQ_URL"),
+  });
+}
+
+export function parseMigrationConfig(env: Env): MigrationConfig {
+  return Object.freeze(parseDatabaseFunctionConfig(env));
+}
+
+function parseDatabaseFunctionConfig(env: Env): DatabaseFunctionConfig {
   const envName = env.ENV?.trim();
   if (!envName) throw new ConfigError("ENV", "is not set (e.g. dev, staging, prod)");
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(envName)) {
@@ -61,14 +81,7 @@ export function parseLambdaConfig(env: Env): LambdaConfig {
     throw new ConfigError("DB_SECRET_ARN", "and DB_PASSWORD are both set; set only one");
   }
   const database = parseDatabaseSettings(env, { poolMax: 1, passwordOptional: dbSecretArn !== undefined });
-  return Object.freeze({
-    env: envName,
-    logLevel: logLevelText as LogLevel,
-    database,
-    dbSecretArn,
-    outboundQueueUrl: queueUrl(env, "OUTBOUND_QUEUE_URL"),
-    dlqUrl: queueUrl(env, "DLQ_URL"),
-  });
+  return { env: envName, logLevel: logLevelText as LogLevel, database, dbSecretArn };
 }
 
 function queueUrl(env: Env, name: string): string {
