@@ -19,9 +19,11 @@ export interface MigrationStatus {
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
   const result = await migratorFor(db).migrateToLatest();
   if (result.error) {
-    const failed = result.results?.find((entry) => entry.status === "Error")?.migrationName ?? "unknown";
+    const failed = result.results?.find((entry) => entry.status === "Error")?.migrationName;
     const reason = result.error instanceof Error ? result.error.message : JSON.stringify(result.error);
-    throw new Error(`migration ${failed} failed: ${reason}`, { cause: result.error });
+    // Before any migration runs the migrator creates its tables and takes its lock; that can fail too.
+    const what = failed ? `migration ${failed} failed` : "migrating failed before any migration ran";
+    throw new Error(`${what}: ${reason}`, { cause: result.error });
   }
   return result;
 }
