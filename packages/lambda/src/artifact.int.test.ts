@@ -123,8 +123,10 @@ describe("the built EntityFunction artifact", () => {
     expect(entityFunction.handler).toBe("index.handler");
     expect(entityFunction.runtime).toBe("nodejs24.x");
     const files = readdirSync(artifactsDir);
-    expect(files).toEqual(expect.arrayContaining(["index.mjs", "index.mjs.map"]));
-    expect(files.filter((name) => !/^(index|chunk-[A-Z0-9]+)\.mjs(\.map)?$/.test(name))).toEqual([]);
+    expect(files).toEqual(
+      expect.arrayContaining(["index.mjs", "index.mjs.map", "migrate.mjs", "migrate.mjs.map"]),
+    );
+    expect(files.filter((name) => !/^(index|migrate|chunk-[A-Z0-9]+)\.mjs(\.map)?$/.test(name))).toEqual([]);
   });
 
   it("refuses to work on a database whose schema is behind, naming the missing migration", async () => {
