@@ -1,8 +1,6 @@
 import { mkdirSync } from "node:fs";
-import { migrateToLatest } from "@entity/adapters/postgres";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import { Kysely, PGliteDialect } from "kysely";
 
 export interface EmbeddedDatabaseServer {
   /** Connection variables for the function: the same pg driver path as production. */
@@ -12,14 +10,13 @@ export interface EmbeddedDatabaseServer {
 }
 
 /**
- * The embedded PGlite folder, migrated, served over the Postgres wire protocol on 127.0.0.1 so the built
- * function reaches it with pg exactly as it reaches RDS.
+ * The embedded PGlite folder served over the Postgres wire protocol on 127.0.0.1 so the built function
+ * reaches it with pg exactly as it reaches RDS. Not migrated here: the template's MigrationFunction
+ * migrates it over the wire, as a deploy does (see runCustomResources).
  */
 export async function serveEmbeddedDatabase(dataDir: string, port = 0): Promise<EmbeddedDatabaseServer> {
   mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir);
-  const db = new Kysely<unknown>({ dialect: new PGliteDialect({ pglite }) });
-  await migrateToLatest(db);
   const server = new PGLiteSocketServer({ db: pglite, host: "127.0.0.1", port, maxConnections: 16 });
   await server.start();
   const boundPort = Number(server.getServerConn().split(":").pop());

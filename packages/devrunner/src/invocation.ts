@@ -1,23 +1,35 @@
-import { execFile } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { readFileSync } from "node:fs";
 import { namesDatabase } from "@entity/adapters/postgres";
 import {
   parseSamTemplate,
-  resolveTemplateValue,
   samFunction,
   type SamFunctionDefinition,
   type SamTemplate,
 } from "@entity/adapters/sam";
 import type { LocalCloud } from "./cloud/local-cloud.ts";
 import type { EmbeddedDatabaseServer } from "./embedded-database.ts";
-import { InvokeError, UsageError } from "./errors.ts";
-import { newestModification, repositoryRoot } from "./paths.ts";
+import { UsageError } from "./errors.ts";
+import { buildGroup, ensureBuilt, type BuiltFunctions } from "./function-build.ts";
+import {
+  DATABASE_VARIABLE,
+  type EnvVarsFile,
+  envVarsFileValues,
+  lambdaRuntimeEnvironment,
+  resolveEnvironment,
+  resolveProperties,
+} from "./function-environment.ts";
+import { repositoryRoot } from "./paths.ts";
+import {
+  customResourceProviders,
+  customResourcesBefore,
+  prestartResourceWorker,
+  runCustomResources,
+  type CustomResourceDefinition,
+  type PreparedCustomResource,
+  type ResourceWorker,
+} from "./runtime/custom-resources.ts";
 
-export type EnvVarsFile = Readonly<
-  Record<string, Readonly<Record<string, string | number | boolean | null>>>
->;
+export type { EnvVarsFile } from "./function-environment.ts";
 
 export interface PreparedFunction {
   readonly definition: SamFunctionDefinition;
@@ -27,6 +39,8 @@ export interface PreparedFunction {
   readonly env: Readonly<Record<string, string>>;
   readonly cloud: LocalCloud | undefined;
   readonly embedded: EmbeddedDatabaseServer | undefined;
+  /** The custom resources the function depends on, to create before its first invocation. */
+  readonly customResources: readonly PreparedCustomResource[];
   close(): Promise<void>;
 }
 
@@ -58,11 +72,17 @@ export function loadTemplate(templatePath: string): SamTemplate {
   }
 }
 
+/**
+ * The function named, or else the template's one function that takes traffic: functions that only
+ * serve custom resources (the schema migration) run before it, not on their own.
+ */
 export function pickFunction(template: SamTemplate, logicalId: string | undefined): SamFunctionDefinition {
   const functions = Object.entries(template.resources)
     .filter(([, r]) => r.Type === "AWS::Serverless::Function")
     .map(([id]) => id);
-  const id = logicalId ?? (functions.length === 1 ? functions[0] : undefined);
+  const providers = new Set(customResourceProviders(template));
+  const candidates = functions.filter((id) => !providers.has(id));
+  const id = logicalId ?? (candidates.length === 1 ? candidates[0] : undefined);
   if (!id)
     throw new UsageError(
       `the template has ${functions.length} functions (${functions.join(", ")}): name one`,
@@ -99,51 +119,57 @@ export function validateEnvVarsFile(value: unknown, path: string): EnvVarsFile {
 /**
  * Builds the function if a source changed (the Makefile target `sam build` runs), and works out its
  * environment: template values and parameter overrides, then the env-vars file (`Parameters` for every
- * function, then the function's own section), keeping only declared variables, as SAM does.
+ * function, then the function's own section), keeping only declared variables, as SAM does. Also
+ * prepares the custom resources the function depends on (the schema migration): their functions come
+ * from the same build and reach the same database; `runCustomResources` creates them.
  */
 export async function prepareFunction(options: PrepareOptions): Promise<PreparedFunction> {
   const template = loadTemplate(options.templatePath);
   const definition = pickFunction(template, options.logicalId);
-  const root = repositoryRoot();
-  const artifactsDir = await ensureBuilt(definition.logicalId, root, options.note);
-
-  const declared = Object.keys(definition.environment);
-  const fileValues: Record<string, string> = {};
-  for (const section of ["Parameters", definition.logicalId]) {
-    for (const [name, value] of Object.entries(options.envVars?.[section] ?? {})) {
-      if (!declared.includes(name)) {
-        options.note(
-          `warning: ${name} (from ${options.envVarsPath ?? "the env-vars file"}, "${section}") is not declared in ${definition.logicalId}'s Environment in the template: dropped, as SAM does (aws-sam-cli #6145)`,
-        );
-        continue;
-      }
-      if (value !== null) fileValues[name] = String(value);
-    }
+  const resources = customResourcesBefore(template, definition.logicalId);
+  // Their execution environments start now: Node's start-up overlaps the build check and the database.
+  const resourceWorkers = resources.map(() => prestartResourceWorker());
+  const stopResourceWorkers = (): void => resourceWorkers.forEach(({ worker }) => worker.stop());
+  try {
+    return await prepareWithResources(options, template, definition, resources, resourceWorkers);
+  } catch (error) {
+    stopResourceWorkers();
+    throw error;
   }
+}
+
+async function prepareWithResources(
+  options: PrepareOptions,
+  template: SamTemplate,
+  definition: SamFunctionDefinition,
+  resources: readonly CustomResourceDefinition[],
+  resourceWorkers: readonly ResourceWorker[],
+): Promise<PreparedFunction> {
+  const root = repositoryRoot();
+  const builds = new Map<string, Promise<BuiltFunctions>>();
+  const built = (logicalId: string): Promise<BuiltFunctions> => {
+    const { buildId } = buildGroup(template, logicalId);
+    if (!builds.has(buildId)) builds.set(buildId, ensureBuilt(template, logicalId, root, options.note));
+    return builds.get(buildId)!;
+  };
+  const { artifactsDir } = await built(definition.logicalId);
+
+  const fileValues = envVarsFileValues(definition, options, ["Parameters", definition.logicalId]);
+  const declared = Object.keys(definition.environment);
   const databaseFromHost = namesDatabase(options.hostEnv);
   const hostDatabase = databaseFromHost
     ? Object.fromEntries(
         declared
-          .filter((name) => /^(DATABASE_URL|DB_)/.test(name) && options.hostEnv[name] !== undefined)
+          .filter((name) => DATABASE_VARIABLE.test(name) && options.hostEnv[name] !== undefined)
           .map((name) => [name, options.hostEnv[name] ?? ""]),
       )
     : {};
 
   let cloud = options.cloud;
-  const resolveAll = (): { values: Record<string, string>; unresolved: string[] } => {
-    const values: Record<string, string> = {};
-    const unresolved: string[] = [];
-    for (const [name, raw] of Object.entries(definition.environment)) {
-      const value = resolveTemplateValue(raw, options.parameterOverrides, template, cloud?.resolveResource);
-      if (value === undefined) unresolved.push(name);
-      else values[name] = value;
-    }
-    return { values, unresolved };
-  };
-  let resolved = resolveAll();
+  let resolved = resolveEnvironment(definition, template, options.parameterOverrides, cloud);
   const needsCloud = resolved.unresolved.some(
     (name) =>
-      fileValues[name] === undefined && hostDatabase[name] === undefined && !/^(DATABASE_URL|DB_)/.test(name),
+      fileValues[name] === undefined && hostDatabase[name] === undefined && !DATABASE_VARIABLE.test(name),
   );
   let ownCloud: LocalCloud | undefined;
   if (!cloud && needsCloud) {
@@ -151,7 +177,7 @@ export async function prepareFunction(options: PrepareOptions): Promise<Prepared
     const { startLocalCloud } = await import("./cloud/local-cloud.ts");
     ownCloud = cloud = await startLocalCloud(template);
     options.note(`local cloud: fauxqs on ${cloud.endpoint} with the template's queues and topics`);
-    resolved = resolveAll();
+    resolved = resolveEnvironment(definition, template, options.parameterOverrides, cloud);
   }
 
   const functionEnv: Record<string, string> = { ...resolved.values, ...hostDatabase, ...fileValues };
@@ -167,6 +193,21 @@ export async function prepareFunction(options: PrepareOptions): Promise<Prepared
     ...functionEnv,
     ...(cloud ? cloud.sdkEnvironment : {}),
   };
+
+  let customResources: PreparedCustomResource[];
+  try {
+    customResources = await prepareCustomResources(resources, resourceWorkers, {
+      template,
+      options,
+      built,
+      functionEnv,
+      cloud,
+    });
+  } catch (error) {
+    await embedded?.stop();
+    await ownCloud?.stop();
+    throw error;
+  }
   return {
     definition,
     template,
@@ -174,82 +215,65 @@ export async function prepareFunction(options: PrepareOptions): Promise<Prepared
     env,
     cloud,
     embedded,
+    customResources,
     close: async () => {
+      for (const { worker } of resourceWorkers) worker.stop();
       await embedded?.stop();
       await ownCloud?.stop();
     },
   };
 }
 
-function lambdaRuntimeEnvironment(
-  definition: SamFunctionDefinition,
-  taskRoot: string,
-  hostEnv: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
-  const region = hostEnv.AWS_REGION ?? hostEnv.AWS_DEFAULT_REGION ?? "us-east-1";
-  const passThrough = [
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-    "HOME",
-    "PATH",
-  ];
-  return {
-    ...Object.fromEntries(
-      passThrough.filter((name) => hostEnv[name] !== undefined).map((name) => [name, hostEnv[name] ?? ""]),
-    ),
-    AWS_REGION: region,
-    AWS_DEFAULT_REGION: region,
-    AWS_LAMBDA_FUNCTION_NAME: definition.logicalId,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySizeMb),
-    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-    AWS_LAMBDA_FUNCTION_TIMEOUT: String(definition.timeoutSeconds),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${definition.logicalId}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: `$LATEST/local`,
-    AWS_EXECUTION_ENV: `AWS_Lambda_${definition.runtime ?? "nodejs24.x"}`,
-    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
-    LAMBDA_TASK_ROOT: taskRoot,
-    LAMBDA_RUNTIME_DIR: taskRoot,
-    _HANDLER: definition.handler,
-    TZ: ":UTC",
-    LANG: "en_US.UTF-8",
-  };
+/** Each resource's function, from its build, with its environment: the function's database by default. */
+async function prepareCustomResources(
+  resources: readonly CustomResourceDefinition[],
+  resourceWorkers: readonly ResourceWorker[],
+  context: {
+    readonly template: SamTemplate;
+    readonly options: PrepareOptions;
+    readonly built: (logicalId: string) => Promise<BuiltFunctions>;
+    readonly functionEnv: Readonly<Record<string, string>>;
+    readonly cloud: LocalCloud | undefined;
+  },
+): Promise<PreparedCustomResource[]> {
+  const { template, options, functionEnv, cloud } = context;
+  const prepared: PreparedCustomResource[] = [];
+  for (const [index, resource] of resources.entries()) {
+    const service = samFunction(template, resource.serviceFunctionId);
+    const { artifactsDir } = await context.built(service.logicalId);
+    // The same database as the function, unless the env-vars file gives this function its own (a DDL role).
+    const sameDatabase = Object.fromEntries(
+      Object.keys(service.environment)
+        .filter((name) => DATABASE_VARIABLE.test(name) && functionEnv[name] !== undefined)
+        .map((name) => [name, functionEnv[name]!]),
+    );
+    prepared.push({
+      definition: resource,
+      service,
+      env: {
+        ...lambdaRuntimeEnvironment(service, artifactsDir, options.hostEnv),
+        ...resolveEnvironment(service, template, options.parameterOverrides, cloud).values,
+        ...sameDatabase,
+        ...envVarsFileValues(service, options, [service.logicalId]),
+        ...(cloud ? cloud.sdkEnvironment : {}),
+      },
+      properties: resolveProperties(resource, template, options.parameterOverrides, cloud),
+      worker: resourceWorkers[index]!,
+    });
+  }
+  return prepared;
 }
 
-/** The built artifact in `.devrunner/build/<FunctionId>`, rebuilt with `make build-<FunctionId>` when a source is newer. */
-export async function ensureBuilt(
-  logicalId: string,
-  root: string,
-  note: (text: string) => void,
-): Promise<string> {
-  const artifactsDir = resolve(
-    process.env.DEVRUNNER_BUILD_DIR ?? resolve(root, ".devrunner", "build"),
-    logicalId,
-  );
-  const bundle = join(artifactsDir, "index.mjs");
-  const sources = [
-    "packages/domain/src",
-    "packages/adapters/src",
-    "packages/lambda/src",
-    "packages/lambda/scripts",
-    "Makefile",
-    "pnpm-lock.yaml",
-  ].map((path) => join(root, path));
-  if (existsSync(bundle) && statSync(bundle).mtimeMs >= newestModification(sources)) return artifactsDir;
-  const started = performance.now();
-  try {
-    await promisify(execFile)(
-      "make",
-      [`build-${logicalId}`, `ARTIFACTS_DIR=${artifactsDir}`, "BUILD_FLAGS=--quiet"],
-      { cwd: root },
-    );
-  } catch (error) {
-    const failed = error as { stderr?: string; stdout?: string; message: string };
-    throw new InvokeError(
-      `building ${logicalId} failed:\n${failed.stderr || failed.stdout || failed.message}`,
-    );
-  }
-  note(`built ${logicalId} in ${(performance.now() - started).toFixed(0)} ms (sources changed)`);
-  return artifactsDir;
+/**
+ * Creates the custom resources the function depends on (its schema migration), as a deploy does before
+ * the function takes traffic; a FAILED one throws with its reason (and shows that function's logs).
+ */
+export function createCustomResources(
+  prepared: PreparedFunction,
+  output: { note: (text: string) => void; logSink: (chunk: Buffer) => void },
+): Promise<void> {
+  return runCustomResources(prepared.customResources, {
+    region: prepared.env.AWS_REGION ?? "us-east-1",
+    ...output,
+  });
 }

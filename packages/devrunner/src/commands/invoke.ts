@@ -1,7 +1,12 @@
 import { parseCommandArgs, readJsonFile } from "../args.ts";
 import { UsageError } from "../errors.ts";
 import { recordLastCommand } from "../last-command.ts";
-import { prepareFunction, validateEnvVarsFile, type PreparedFunction } from "../invocation.ts";
+import {
+  createCustomResources,
+  prepareFunction,
+  validateEnvVarsFile,
+  type PreparedFunction,
+} from "../invocation.ts";
 import { createOutput, type Output } from "../output.ts";
 import { userPath } from "../paths.ts";
 import { FunctionWorker, formatReport, type InvocationReport } from "../runtime/function-worker.ts";
@@ -100,11 +105,15 @@ export async function runInvoke(request: InvokeRequest, output: Output): Promise
     : undefined;
   // The execution environment's process starts while the function is prepared (build check, emulator,
   // embedded database): its Node start-up is off the critical path.
-  const worker = new FunctionWorker({ logSink: (chunk) => process.stderr.write(chunk) });
+  const worker = new FunctionWorker({ logSink: stderr });
   worker.prestart();
   try {
     const prepared = await prepareFunction({ ...request, envVars, note: output.note });
     try {
+      // The function's init (no I/O) overlaps the schema migration it depends on.
+      configureFor(worker, prepared);
+      worker.initialize();
+      await createCustomResources(prepared, { note: output.note, logSink: stderr });
       const report = await invokePrepared(prepared, event, worker);
       return printInvocation(report, prepared, output);
     } finally {
@@ -115,18 +124,22 @@ export async function runInvoke(request: InvokeRequest, output: Output): Promise
   }
 }
 
+function configureFor(worker: FunctionWorker, prepared: PreparedFunction): void {
+  worker.configure({
+    env: prepared.env,
+    timeoutMs: prepared.definition.timeoutSeconds * 1000,
+    memorySizeMb: prepared.definition.memorySizeMb,
+  });
+}
+
 /** One invocation in a fresh execution environment (or in `worker`, when one was prestarted). */
 export async function invokePrepared(
   prepared: PreparedFunction,
   event: unknown,
   worker?: FunctionWorker,
 ): Promise<InvocationReport> {
-  const environment = worker ?? new FunctionWorker({ logSink: (chunk) => process.stderr.write(chunk) });
-  environment.configure({
-    env: prepared.env,
-    timeoutMs: prepared.definition.timeoutSeconds * 1000,
-    memorySizeMb: prepared.definition.memorySizeMb,
-  });
+  const environment = worker ?? new FunctionWorker({ logSink: stderr });
+  configureFor(environment, prepared);
   try {
     return await environment.invoke(event);
   } finally {
@@ -158,6 +171,10 @@ export function printInvocation(
   output.line(JSON.stringify(response));
   output.result({ status: result.status, response, report });
   return result.status === "ok" ? 0 : 1;
+}
+
+function stderr(chunk: Buffer): void {
+  process.stderr.write(chunk);
 }
 
 export function parseParameterOverrides(text: string | undefined): Record<string, string> {
