@@ -19,6 +19,7 @@ import {
   resolveProperties,
 } from "./function-environment.ts";
 import { repositoryRoot } from "./paths.ts";
+import type { FunctionSettings, FunctionWorker } from "./runtime/function-worker.ts";
 import {
   customResourceProviders,
   customResourcesBefore,
@@ -56,6 +57,8 @@ export interface PrepareOptions {
   /** A running local cloud (`up`); otherwise one is started when the template's queues are needed. */
   readonly cloud?: LocalCloud;
   readonly note: (text: string) => void;
+  /** A prestarted execution environment for the function: configured, and its init begun, once its environment is known. */
+  readonly functionWorker?: FunctionWorker;
 }
 
 export function loadTemplate(templatePath: string): SamTemplate {
@@ -152,8 +155,6 @@ async function prepareWithResources(
     if (!builds.has(buildId)) builds.set(buildId, ensureBuilt(template, logicalId, root, options.note));
     return builds.get(buildId)!;
   };
-  const { artifactsDir } = await built(definition.logicalId);
-
   const fileValues = envVarsFileValues(definition, options, ["Parameters", definition.logicalId]);
   const declared = Object.keys(definition.environment);
   const databaseFromHost = namesDatabase(options.hostEnv);
@@ -164,30 +165,36 @@ async function prepareWithResources(
           .map((name) => [name, options.hostEnv[name] ?? ""]),
       )
     : {};
-
   let cloud = options.cloud;
   let resolved = resolveEnvironment(definition, template, options.parameterOverrides, cloud);
   const needsCloud = resolved.unresolved.some(
     (name) =>
       fileValues[name] === undefined && hostDatabase[name] === undefined && !DATABASE_VARIABLE.test(name),
   );
-  let ownCloud: LocalCloud | undefined;
-  if (!cloud && needsCloud) {
-    // Loaded only when needed: the emulator and PGlite are the heaviest modules the devrunner has.
-    const { startLocalCloud } = await import("./cloud/local-cloud.ts");
-    ownCloud = cloud = await startLocalCloud(template);
+  // The database never comes from the cloud: whether the embedded one is needed is known now.
+  const needsEmbedded = !namesDatabase({ ...resolved.values, ...hostDatabase, ...fileValues });
+
+  // The build check, the emulator and PGlite start together: PGlite's start is the longest.
+  // Loaded only when needed: the emulator and PGlite are the heaviest modules the devrunner has.
+  const [build, ownCloud, embedded] = await allOrCleanUp(
+    built(definition.logicalId),
+    !cloud && needsCloud
+      ? import("./cloud/local-cloud.ts").then(({ startLocalCloud }) => startLocalCloud(template))
+      : undefined,
+    needsEmbedded
+      ? import("./embedded-database.ts").then(({ serveEmbeddedDatabase }) =>
+          serveEmbeddedDatabase(options.dataDir),
+        )
+      : undefined,
+  );
+  const { artifactsDir } = build;
+  if (ownCloud) {
+    cloud = ownCloud;
     options.note(`local cloud: fauxqs on ${cloud.endpoint} with the template's queues and topics`);
     resolved = resolveEnvironment(definition, template, options.parameterOverrides, cloud);
   }
-
   const functionEnv: Record<string, string> = { ...resolved.values, ...hostDatabase, ...fileValues };
-  let embedded: EmbeddedDatabaseServer | undefined;
-  if (!namesDatabase(functionEnv)) {
-    const { serveEmbeddedDatabase } = await import("./embedded-database.ts");
-    embedded = await serveEmbeddedDatabase(options.dataDir);
-    options.note(`database: embedded PGlite (${options.dataDir}) served on 127.0.0.1:${embedded.port}`);
-    Object.assign(functionEnv, embedded.environment);
-  }
+  if (embedded) Object.assign(functionEnv, embedded.environment);
   const env: Record<string, string> = {
     ...lambdaRuntimeEnvironment(definition, artifactsDir, options.hostEnv),
     ...functionEnv,
@@ -203,6 +210,20 @@ async function prepareWithResources(
       functionEnv,
       cloud,
     });
+    // The environment is known before the embedded database is open: the functions' init (no I/O)
+    // runs while PGlite opens its folder.
+    if (options.functionWorker) {
+      options.functionWorker.configure(workerSettings(definition, env));
+      options.functionWorker.initialize();
+    }
+    for (const { service, env: serviceEnv, worker } of customResources) {
+      worker.worker.configure(workerSettings(service, serviceEnv));
+      worker.worker.initialize();
+    }
+    if (embedded) {
+      await embedded.ready;
+      options.note(`database: embedded PGlite (${options.dataDir}) served on 127.0.0.1:${embedded.port}`);
+    }
   } catch (error) {
     await embedded?.stop();
     await ownCloud?.stop();
@@ -222,6 +243,33 @@ async function prepareWithResources(
       await ownCloud?.stop();
     },
   };
+}
+
+/** How a worker runs this function: its environment, Timeout and memory. */
+export function workerSettings(
+  definition: SamFunctionDefinition,
+  env: Readonly<Record<string, string>>,
+): FunctionSettings {
+  return { env, timeoutMs: definition.timeoutSeconds * 1000, memorySizeMb: definition.memorySizeMb };
+}
+
+/** Awaits the build and the servers starting together; when one fails, stops what the others started. */
+async function allOrCleanUp(
+  build: Promise<BuiltFunctions>,
+  cloud: Promise<LocalCloud> | undefined,
+  embedded: Promise<EmbeddedDatabaseServer> | undefined,
+): Promise<[BuiltFunctions, LocalCloud | undefined, EmbeddedDatabaseServer | undefined]> {
+  const [built, startedCloud, startedDatabase] = await Promise.allSettled([build, cloud, embedded]);
+  if (
+    built.status === "fulfilled" &&
+    startedCloud.status === "fulfilled" &&
+    startedDatabase.status === "fulfilled"
+  )
+    return [built.value, startedCloud.value, startedDatabase.value];
+  if (startedCloud.status === "fulfilled") await startedCloud.value?.stop();
+  if (startedDatabase.status === "fulfilled") await startedDatabase.value?.stop();
+  const failed = [built, startedCloud, startedDatabase].find((result) => result.status === "rejected");
+  throw failed?.reason;
 }
 
 /** Each resource's function, from its build, with its environment: the function's database by default. */

@@ -5,6 +5,7 @@ import {
   createCustomResources,
   prepareFunction,
   validateEnvVarsFile,
+  workerSettings,
   type PreparedFunction,
 } from "../invocation.ts";
 import { createOutput, type Output } from "../output.ts";
@@ -108,11 +109,15 @@ export async function runInvoke(request: InvokeRequest, output: Output): Promise
   const worker = new FunctionWorker({ logSink: stderr });
   worker.prestart();
   try {
-    const prepared = await prepareFunction({ ...request, envVars, note: output.note });
+    // Its init (no I/O) starts once the environment is known, overlapping the embedded database's start
+    // and the schema migration the function depends on.
+    const prepared = await prepareFunction({
+      ...request,
+      envVars,
+      note: output.note,
+      functionWorker: worker,
+    });
     try {
-      // The function's init (no I/O) overlaps the schema migration it depends on.
-      configureFor(worker, prepared);
-      worker.initialize();
       await createCustomResources(prepared, { note: output.note, logSink: stderr });
       const report = await invokePrepared(prepared, event, worker);
       return printInvocation(report, prepared, output);
@@ -124,14 +129,6 @@ export async function runInvoke(request: InvokeRequest, output: Output): Promise
   }
 }
 
-function configureFor(worker: FunctionWorker, prepared: PreparedFunction): void {
-  worker.configure({
-    env: prepared.env,
-    timeoutMs: prepared.definition.timeoutSeconds * 1000,
-    memorySizeMb: prepared.definition.memorySizeMb,
-  });
-}
-
 /** One invocation in a fresh execution environment (or in `worker`, when one was prestarted). */
 export async function invokePrepared(
   prepared: PreparedFunction,
@@ -139,7 +136,7 @@ export async function invokePrepared(
   worker?: FunctionWorker,
 ): Promise<InvocationReport> {
   const environment = worker ?? new FunctionWorker({ logSink: stderr });
-  configureFor(environment, prepared);
+  environment.configure(workerSettings(prepared.definition, prepared.env));
   try {
     return await environment.invoke(event);
   } finally {

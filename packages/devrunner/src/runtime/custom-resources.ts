@@ -125,6 +125,7 @@ async function create(
     timeoutMs: service.timeoutSeconds * 1000,
     memorySizeMb: service.memorySizeMb,
   });
+  worker.initialize();
   const serviceToken = `arn:aws:lambda:${options.region}:123456789012:function:${service.logicalId}`;
   let result: InvocationResult;
   try {
