@@ -27,7 +27,8 @@ export class SchemaNotCurrentError extends AdapterError {
   constructor(missingMigrations: readonly string[]) {
     super(
       `the database schema is not current: missing migration(s) ${missingMigrations.join(", ")}; ` +
-        "run `pnpm devrunner migrate` (or your deploy's migration step) against this database",
+        "deploy the stack (its SchemaMigration resource runs them before the function takes traffic) " +
+        "or run `pnpm devrunner migrate` against this database",
     );
     this.missingMigrations = missingMigrations;
   }

@@ -50,14 +50,22 @@ beforeAll(async () => {
   admin = new Kysely<unknown>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ ...database.config, max: 2 }) }),
   });
-  // The migration role owns what it creates; the function's role only reads and writes rows.
+  // The two roles exactly as the README sets them up: the migration role owns what it creates; the
+  // function's role reads and writes the rows of what the migrations create, from the moment it exists.
   const migrator = `migrator_${database.name}`.slice(0, 60);
   const app = `app_${database.name}`.slice(0, 60);
-  await sql.raw(`create role "${migrator}" login password '${MIGRATOR_PASSWORD}'`).execute(admin);
-  await sql.raw(`grant connect, create on database "${database.name}" to "${migrator}"`).execute(admin);
-  await sql.raw(`grant usage, create on schema public to "${migrator}"`).execute(admin);
-  await sql.raw(`create role "${app}" login password '${APP_PASSWORD}'`).execute(admin);
-  await sql.raw(`grant connect on database "${database.name}" to "${app}"`).execute(admin);
+  for (const statement of [
+    `create role "${migrator}" login password '${MIGRATOR_PASSWORD}'`,
+    `grant connect on database "${database.name}" to "${migrator}"`,
+    `grant usage, create on schema public to "${migrator}"`,
+    `create role "${app}" login password '${APP_PASSWORD}'`,
+    `grant connect on database "${database.name}" to "${app}"`,
+    `grant usage on schema public to "${app}"`,
+    `revoke create on schema public from public`,
+    `alter default privileges for role "${migrator}" in schema public grant select, insert, update on tables to "${app}"`,
+    `alter default privileges for role "${migrator}" in schema public grant usage on sequences to "${app}"`,
+  ])
+    await sql.raw(statement).execute(admin);
   secrets = await startFakeSecretsManager({
     [MIGRATOR_SECRET]: JSON.stringify({ username: migrator, password: MIGRATOR_PASSWORD }),
     [APP_SECRET]: JSON.stringify({ username: app, password: APP_PASSWORD }),
@@ -198,10 +206,29 @@ describe("MigrationFunction answers CloudFormation (Custom::SchemaMigration) on 
   });
 
   it("Update when the schema is current answers SUCCESS without the migration lock, so a DML-only role can run it", async () => {
-    // The function's grants (README): rows of its tables, and reading the migration tables.
+    // After the first deploy (README): the function only reads the migrator's bookkeeping.
     const app = `app_${database.name}`.slice(0, 60);
-    await sql.raw(`grant select, insert, update on entity, observation, outbox to "${app}"`).execute(admin);
-    await sql.raw(`grant select on kysely_migration, kysely_migration_lock to "${app}"`).execute(admin);
+    await sql
+      .raw(`revoke insert, update on kysely_migration, kysely_migration_lock from "${app}"`)
+      .execute(admin);
+    const privileges = await sql<{ privilege: string; granted: boolean }>`
+      select t.table_name || ' ' || p.privilege as privilege,
+             has_table_privilege(${app}, t.table_name, p.privilege) as granted
+      from (values ('entity'), ('observation'), ('outbox'), ('kysely_migration')) as t(table_name)
+      cross join (values ('select'), ('insert'), ('update'), ('delete')) as p(privilege)
+      order by 1`.execute(admin);
+    expect(privileges.rows.filter((row) => row.granted).map((row) => row.privilege)).toEqual([
+      "entity insert",
+      "entity select",
+      "entity update",
+      "kysely_migration select",
+      "observation insert",
+      "observation select",
+      "observation update",
+      "outbox insert",
+      "outbox select",
+      "outbox update",
+    ]);
     const before = await sql`select name, timestamp from kysely_migration order by name`.execute(admin);
     // Another session holds the migration lock: taking it would hang until the function's time is up.
     const holder = new pg.Client(database.config);
