@@ -1,8 +1,21 @@
 // A function's environment as Lambda would set it, worked out from the template, its parameters, the
-// env-vars file and the local cloud: the pieces `prepareFunction` puts together.
-import { resolveTemplateValue, type SamFunctionDefinition, type SamTemplate } from "@entity/adapters/sam";
+// env-vars file and the local cloud, and the environments of the custom resources' functions: the
+// pieces `prepareFunction` puts together.
+import {
+  resolveTemplateValue,
+  samFunction,
+  type SamFunctionDefinition,
+  type SamTemplate,
+} from "@entity/adapters/sam";
 import type { LocalCloud } from "./cloud/local-cloud.ts";
-import type { CustomResourceDefinition } from "./runtime/custom-resources.ts";
+import type { EmbeddedDatabaseServer } from "./embedded-database.ts";
+import type { BuiltFunctions } from "./function-build.ts";
+import type {
+  CustomResourceDefinition,
+  PreparedCustomResource,
+  ResourceWorker,
+} from "./runtime/custom-resources.ts";
+import type { FunctionSettings } from "./runtime/function-worker.ts";
 
 /** SAM's env-vars file: `{ "Parameters": {...}, "<FunctionId>": {...} }`. */
 export type EnvVarsFile = Readonly<
@@ -13,13 +26,15 @@ export type EnvVarsFile = Readonly<
 export const DATABASE_VARIABLE = /^(DATABASE_URL|DB_)/;
 
 /** The env-vars file's values for these sections that the function declares (others dropped, with a warning). */
+export interface EnvVarsFileContext {
+  readonly envVars: EnvVarsFile | undefined;
+  readonly envVarsPath: string | undefined;
+  readonly note: (text: string) => void;
+}
+
 export function envVarsFileValues(
   definition: SamFunctionDefinition,
-  options: {
-    readonly envVars: EnvVarsFile | undefined;
-    readonly envVarsPath: string | undefined;
-    readonly note: (text: string) => void;
-  },
+  options: EnvVarsFileContext,
   sections: readonly string[],
 ): Record<string, string> {
   const declared = Object.keys(definition.environment);
@@ -104,4 +119,72 @@ export function lambdaRuntimeEnvironment(
     TZ: ":UTC",
     LANG: "en_US.UTF-8",
   };
+}
+
+/** How a worker runs this function: its environment, Timeout and memory. */
+export function workerSettings(
+  definition: SamFunctionDefinition,
+  env: Readonly<Record<string, string>>,
+): FunctionSettings {
+  return { env, timeoutMs: definition.timeoutSeconds * 1000, memorySizeMb: definition.memorySizeMb };
+}
+
+/** Awaits the build and the servers starting together; when one fails, stops what the others started. */
+export async function startTogether(
+  build: Promise<BuiltFunctions>,
+  cloud: Promise<LocalCloud> | undefined,
+  embedded: Promise<EmbeddedDatabaseServer> | undefined,
+): Promise<[BuiltFunctions, LocalCloud | undefined, EmbeddedDatabaseServer | undefined]> {
+  const [built, startedCloud, startedDatabase] = await Promise.allSettled([build, cloud, embedded]);
+  if (
+    built.status === "fulfilled" &&
+    startedCloud.status === "fulfilled" &&
+    startedDatabase.status === "fulfilled"
+  )
+    return [built.value, startedCloud.value, startedDatabase.value];
+  if (startedCloud.status === "fulfilled") await startedCloud.value?.stop();
+  if (startedDatabase.status === "fulfilled") await startedDatabase.value?.stop();
+  const failed = [built, startedCloud, startedDatabase].find((result) => result.status === "rejected");
+  throw failed?.reason;
+}
+
+/** Each resource's function, from its build, with its environment: the function's database by default. */
+export async function prepareCustomResources(
+  resources: readonly CustomResourceDefinition[],
+  resourceWorkers: readonly ResourceWorker[],
+  context: EnvVarsFileContext & {
+    readonly template: SamTemplate;
+    readonly hostEnv: Readonly<Record<string, string | undefined>>;
+    readonly parameterOverrides: Readonly<Record<string, string>>;
+    readonly built: (logicalId: string) => Promise<BuiltFunctions>;
+    readonly functionEnv: Readonly<Record<string, string>>;
+    readonly cloud: LocalCloud | undefined;
+  },
+): Promise<PreparedCustomResource[]> {
+  const { template, functionEnv, cloud } = context;
+  const prepared: PreparedCustomResource[] = [];
+  for (const [index, resource] of resources.entries()) {
+    const service = samFunction(template, resource.serviceFunctionId);
+    const { artifactsDir } = await context.built(service.logicalId);
+    // The same database as the function, unless the env-vars file gives this function its own (a DDL role).
+    const sameDatabase = Object.fromEntries(
+      Object.keys(service.environment)
+        .filter((name) => DATABASE_VARIABLE.test(name) && functionEnv[name] !== undefined)
+        .map((name) => [name, functionEnv[name]!]),
+    );
+    prepared.push({
+      definition: resource,
+      service,
+      env: {
+        ...lambdaRuntimeEnvironment(service, artifactsDir, context.hostEnv),
+        ...resolveEnvironment(service, template, context.parameterOverrides, cloud).values,
+        ...sameDatabase,
+        ...envVarsFileValues(service, context, [service.logicalId]),
+        ...(cloud ? cloud.sdkEnvironment : {}),
+      },
+      properties: resolveProperties(resource, template, context.parameterOverrides, cloud),
+      worker: resourceWorkers[index]!,
+    });
+  }
+  return prepared;
 }

@@ -12,14 +12,16 @@ import { UsageError } from "./errors.ts";
 import { buildGroup, ensureBuilt, type BuiltFunctions } from "./function-build.ts";
 import {
   DATABASE_VARIABLE,
-  type EnvVarsFile,
   envVarsFileValues,
   lambdaRuntimeEnvironment,
+  prepareCustomResources,
   resolveEnvironment,
-  resolveProperties,
+  startTogether,
+  workerSettings,
+  type EnvVarsFile,
 } from "./function-environment.ts";
 import { repositoryRoot } from "./paths.ts";
-import type { FunctionSettings, FunctionWorker } from "./runtime/function-worker.ts";
+import type { FunctionWorker } from "./runtime/function-worker.ts";
 import {
   customResourceProviders,
   customResourcesBefore,
@@ -30,7 +32,7 @@ import {
   type ResourceWorker,
 } from "./runtime/custom-resources.ts";
 
-export type { EnvVarsFile } from "./function-environment.ts";
+export { workerSettings, type EnvVarsFile } from "./function-environment.ts";
 
 export interface PreparedFunction {
   readonly definition: SamFunctionDefinition;
@@ -155,57 +157,13 @@ async function prepareWithResources(
     if (!builds.has(buildId)) builds.set(buildId, ensureBuilt(template, logicalId, root, options.note));
     return builds.get(buildId)!;
   };
-  const fileValues = envVarsFileValues(definition, options, ["Parameters", definition.logicalId]);
-  const declared = Object.keys(definition.environment);
-  const databaseFromHost = namesDatabase(options.hostEnv);
-  const hostDatabase = databaseFromHost
-    ? Object.fromEntries(
-        declared
-          .filter((name) => DATABASE_VARIABLE.test(name) && options.hostEnv[name] !== undefined)
-          .map((name) => [name, options.hostEnv[name] ?? ""]),
-      )
-    : {};
-  let cloud = options.cloud;
-  let resolved = resolveEnvironment(definition, template, options.parameterOverrides, cloud);
-  const needsCloud = resolved.unresolved.some(
-    (name) =>
-      fileValues[name] === undefined && hostDatabase[name] === undefined && !DATABASE_VARIABLE.test(name),
-  );
-  // The database never comes from the cloud: whether the embedded one is needed is known now.
-  const needsEmbedded = !namesDatabase({ ...resolved.values, ...hostDatabase, ...fileValues });
-
-  // The build check, the emulator and PGlite start together: PGlite's start is the longest.
-  // Loaded only when needed: the emulator and PGlite are the heaviest modules the devrunner has.
-  const [build, ownCloud, embedded] = await allOrCleanUp(
-    built(definition.logicalId),
-    !cloud && needsCloud
-      ? import("./cloud/local-cloud.ts").then(({ startLocalCloud }) => startLocalCloud(template))
-      : undefined,
-    needsEmbedded
-      ? import("./embedded-database.ts").then(({ serveEmbeddedDatabase }) =>
-          serveEmbeddedDatabase(options.dataDir),
-        )
-      : undefined,
-  );
-  const { artifactsDir } = build;
-  if (ownCloud) {
-    cloud = ownCloud;
-    options.note(`local cloud: fauxqs on ${cloud.endpoint} with the template's queues and topics`);
-    resolved = resolveEnvironment(definition, template, options.parameterOverrides, cloud);
-  }
-  const functionEnv: Record<string, string> = { ...resolved.values, ...hostDatabase, ...fileValues };
-  if (embedded) Object.assign(functionEnv, embedded.environment);
-  const env: Record<string, string> = {
-    ...lambdaRuntimeEnvironment(definition, artifactsDir, options.hostEnv),
-    ...functionEnv,
-    ...(cloud ? cloud.sdkEnvironment : {}),
-  };
-
+  const started = await startFunction(options, template, definition, built);
+  const { artifactsDir, cloud, ownCloud, embedded, functionEnv, env } = started;
   let customResources: PreparedCustomResource[];
   try {
     customResources = await prepareCustomResources(resources, resourceWorkers, {
+      ...options,
       template,
-      options,
       built,
       functionEnv,
       cloud,
@@ -245,71 +203,69 @@ async function prepareWithResources(
   };
 }
 
-/** How a worker runs this function: its environment, Timeout and memory. */
-export function workerSettings(
+/**
+ * The function's build, the local cloud it needs and the embedded database (when nothing names one),
+ * started together, and its environment. The embedded database may still be opening (`ready`).
+ */
+async function startFunction(
+  options: PrepareOptions,
+  template: SamTemplate,
   definition: SamFunctionDefinition,
-  env: Readonly<Record<string, string>>,
-): FunctionSettings {
-  return { env, timeoutMs: definition.timeoutSeconds * 1000, memorySizeMb: definition.memorySizeMb };
-}
-
-/** Awaits the build and the servers starting together; when one fails, stops what the others started. */
-async function allOrCleanUp(
-  build: Promise<BuiltFunctions>,
-  cloud: Promise<LocalCloud> | undefined,
-  embedded: Promise<EmbeddedDatabaseServer> | undefined,
-): Promise<[BuiltFunctions, LocalCloud | undefined, EmbeddedDatabaseServer | undefined]> {
-  const [built, startedCloud, startedDatabase] = await Promise.allSettled([build, cloud, embedded]);
-  if (
-    built.status === "fulfilled" &&
-    startedCloud.status === "fulfilled" &&
-    startedDatabase.status === "fulfilled"
-  )
-    return [built.value, startedCloud.value, startedDatabase.value];
-  if (startedCloud.status === "fulfilled") await startedCloud.value?.stop();
-  if (startedDatabase.status === "fulfilled") await startedDatabase.value?.stop();
-  const failed = [built, startedCloud, startedDatabase].find((result) => result.status === "rejected");
-  throw failed?.reason;
-}
-
-/** Each resource's function, from its build, with its environment: the function's database by default. */
-async function prepareCustomResources(
-  resources: readonly CustomResourceDefinition[],
-  resourceWorkers: readonly ResourceWorker[],
-  context: {
-    readonly template: SamTemplate;
-    readonly options: PrepareOptions;
-    readonly built: (logicalId: string) => Promise<BuiltFunctions>;
-    readonly functionEnv: Readonly<Record<string, string>>;
-    readonly cloud: LocalCloud | undefined;
-  },
-): Promise<PreparedCustomResource[]> {
-  const { template, options, functionEnv, cloud } = context;
-  const prepared: PreparedCustomResource[] = [];
-  for (const [index, resource] of resources.entries()) {
-    const service = samFunction(template, resource.serviceFunctionId);
-    const { artifactsDir } = await context.built(service.logicalId);
-    // The same database as the function, unless the env-vars file gives this function its own (a DDL role).
-    const sameDatabase = Object.fromEntries(
-      Object.keys(service.environment)
-        .filter((name) => DATABASE_VARIABLE.test(name) && functionEnv[name] !== undefined)
-        .map((name) => [name, functionEnv[name]!]),
-    );
-    prepared.push({
-      definition: resource,
-      service,
-      env: {
-        ...lambdaRuntimeEnvironment(service, artifactsDir, options.hostEnv),
-        ...resolveEnvironment(service, template, options.parameterOverrides, cloud).values,
-        ...sameDatabase,
-        ...envVarsFileValues(service, options, [service.logicalId]),
-        ...(cloud ? cloud.sdkEnvironment : {}),
-      },
-      properties: resolveProperties(resource, template, options.parameterOverrides, cloud),
-      worker: resourceWorkers[index]!,
-    });
+  built: (logicalId: string) => Promise<BuiltFunctions>,
+): Promise<{
+  artifactsDir: string;
+  cloud: LocalCloud | undefined;
+  ownCloud: LocalCloud | undefined;
+  embedded: EmbeddedDatabaseServer | undefined;
+  functionEnv: Record<string, string>;
+  env: Record<string, string>;
+}> {
+  const fileValues = envVarsFileValues(definition, options, ["Parameters", definition.logicalId]);
+  const hostDatabase = namesDatabase(options.hostEnv)
+    ? Object.fromEntries(
+        Object.keys(definition.environment)
+          .filter((name) => DATABASE_VARIABLE.test(name) && options.hostEnv[name] !== undefined)
+          .map((name) => [name, options.hostEnv[name] ?? ""]),
+      )
+    : {};
+  let cloud = options.cloud;
+  let resolved = resolveEnvironment(definition, template, options.parameterOverrides, cloud);
+  const needsCloud = resolved.unresolved.some(
+    (name) =>
+      fileValues[name] === undefined && hostDatabase[name] === undefined && !DATABASE_VARIABLE.test(name),
+  );
+  // The database never comes from the cloud: whether the embedded one is needed is known now.
+  const needsEmbedded = !namesDatabase({ ...resolved.values, ...hostDatabase, ...fileValues });
+  // Together: PGlite's start is the longest. Loaded only when needed: the emulator and PGlite are the
+  // heaviest modules the devrunner has.
+  const [build, ownCloud, embedded] = await startTogether(
+    built(definition.logicalId),
+    !cloud && needsCloud
+      ? import("./cloud/local-cloud.ts").then(({ startLocalCloud }) => startLocalCloud(template))
+      : undefined,
+    needsEmbedded
+      ? import("./embedded-database.ts").then(({ serveEmbeddedDatabase }) =>
+          serveEmbeddedDatabase(options.dataDir),
+        )
+      : undefined,
+  );
+  if (ownCloud) {
+    cloud = ownCloud;
+    options.note(`local cloud: fauxqs on ${cloud.endpoint} with the template's queues and topics`);
+    resolved = resolveEnvironment(definition, template, options.parameterOverrides, cloud);
   }
-  return prepared;
+  const functionEnv: Record<string, string> = {
+    ...resolved.values,
+    ...hostDatabase,
+    ...fileValues,
+    ...embedded?.environment,
+  };
+  const env: Record<string, string> = {
+    ...lambdaRuntimeEnvironment(definition, build.artifactsDir, options.hostEnv),
+    ...functionEnv,
+    ...(cloud ? cloud.sdkEnvironment : {}),
+  };
+  return { artifactsDir: build.artifactsDir, cloud, ownCloud, embedded, functionEnv, env };
 }
 
 /**
