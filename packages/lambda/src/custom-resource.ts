@@ -39,14 +39,17 @@ export type CustomResourceHandler = (
 
 /** CloudFormation refuses a response body over 4,096 bytes (and then waits for its timeout). */
 const MAX_RESPONSE_BYTES = 4096;
-/** Time kept back from the function's Timeout to send the answer. */
-const ANSWER_MARGIN_MILLIS = 5000;
+/** Time kept back from the function's Timeout to send the answer (at most a tenth of the time left). */
+const ANSWER_MARGIN_MILLIS = 15_000;
+/** Each attempt to send the answer; three attempts and their pauses fit in the margin. */
+const ANSWER_TIMEOUT_MILLIS = 4000;
 const REQUEST_TYPES = ["Create", "Update", "Delete"] as const;
 
 /**
  * The Lambda side of a CloudFormation custom resource: whatever goes wrong (a config error caught at
  * init, an exception, running out of time), it answers CloudFormation with a PUT to the pre-signed
- * ResponseURL before the function's Timeout. Without an answer CloudFormation waits up to an hour.
+ * ResponseURL before the function's Timeout. Without an answer CloudFormation waits for the resource's
+ * ServiceTimeout (an hour by default) before it fails the deploy.
  * `setup` runs once, at init; when it throws (a bad variable), every request is answered FAILED with the
  * error, except Delete: a function that was never configured created nothing to delete.
  */
@@ -208,7 +211,8 @@ function jsonBytes(value: unknown): number {
 
 /**
  * PUTs the answer to the pre-signed URL as CloudFormation expects: JSON with an empty content type (the
- * signature covers it) and a content length. Retried a few times: a lost answer costs an hour.
+ * signature covers it) and a content length. Retried a few times: without an answer the stack waits for
+ * the resource's ServiceTimeout (an hour by default).
  */
 async function sendResponse(
   url: string,
@@ -240,7 +244,7 @@ function put(url: string, body: string): Promise<void> {
       {
         method: "PUT",
         headers: { "content-type": "", "content-length": Buffer.byteLength(body) },
-        timeout: 10_000,
+        timeout: ANSWER_TIMEOUT_MILLIS,
       },
       (answer) => {
         answer.resume();
@@ -251,7 +255,9 @@ function put(url: string, body: string): Promise<void> {
         });
       },
     );
-    request.on("timeout", () => request.destroy(new Error("the response URL did not answer in 10 s")));
+    request.on("timeout", () =>
+      request.destroy(new Error(`the response URL did not answer in ${ANSWER_TIMEOUT_MILLIS / 1000} s`)),
+    );
     request.on("error", reject);
     request.end(body);
   });

@@ -117,7 +117,6 @@ async function create(
 ): Promise<void> {
   const { definition, service } = resource;
   const { worker, logs } = resource.worker;
-  logs.length = 0;
   const requestId = randomUUID();
   const started = performance.now();
   worker.configure({
@@ -145,8 +144,10 @@ async function create(
     worker.stop();
   }
   const what = `${definition.logicalId} (${definition.type}, by ${service.logicalId})`;
+  // Its logs (from its start on) are shown only when it fails; a later run (watch) starts afresh.
+  const shownLogs = logs.splice(0);
   const failure = (reason: string): InvokeError => {
-    for (const chunk of logs) options.logSink(chunk);
+    for (const chunk of shownLogs) options.logSink(chunk);
     return new InvokeError(`${what} failed, as it would fail the deploy: ${reason}`);
   };
   const answer = listener.answers.get(requestId);
