@@ -1,12 +1,14 @@
-# SAM's makefile builder (template.yaml: Metadata.BuildMethod: makefile) runs
-# `make build-EntityFunction` with ARTIFACTS_DIR set; SAM's own esbuild builder cannot be used because it
-# runs `npm install`, which does not understand pnpm's `workspace:` dependencies.
+# SAM's makefile builder (template.yaml: Metadata.BuildMethod: makefile) runs `make build-<FunctionId>`
+# with ARTIFACTS_DIR set; SAM's own esbuild builder cannot be used because it runs `npm install`, which
+# does not understand pnpm's `workspace:` dependencies.
+# Every function of the template ships the same artifact (one esbuild run with an entry per function:
+# index.mjs, migrate.mjs and their shared chunks); each function's Handler names its entry.
 # Needs Node 24 and pnpm (`source .ci/env.sh` installs both). Use `sam build --build-in-source` (set in
 # samconfig.toml) so the workspace's node_modules are used in place.
 
 # Every function of the template is the same bundle (one entry point per handler).
-build-EntityFunction build-OutboxRelayFunction:
+build-EntityFunction build-OutboxRelayFunction build-MigrationFunction:
 	@test -d node_modules || pnpm install --frozen-lockfile
 	node packages/lambda/scripts/build.ts --outdir "$(ARTIFACTS_DIR)" --no-zip $(BUILD_FLAGS)
 
-.PHONY: build-EntityFunction build-OutboxRelayFunction
+.PHONY: build-EntityFunction build-OutboxRelayFunction build-MigrationFunction

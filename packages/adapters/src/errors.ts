@@ -27,7 +27,8 @@ export class SchemaNotCurrentError extends AdapterError {
   constructor(missingMigrations: readonly string[]) {
     super(
       `the database schema is not current: missing migration(s) ${missingMigrations.join(", ")}; ` +
-        "run `pnpm devrunner migrate` (or your deploy's migration step) against this database",
+        "run `pnpm devrunner migrate` against this database, or deploy the stack (its SchemaMigration " +
+        "resource applies them before the function takes traffic)",
     );
     this.missingMigrations = missingMigrations;
   }

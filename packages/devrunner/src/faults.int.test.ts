@@ -223,7 +223,6 @@ describe("fault injection through the local flow", () => {
       template,
       readFileSync(join(repoRoot, "template.yaml"), "utf8").replace("Timeout: 30", "Timeout: 3"),
     );
-    proxy.setDelay(4000);
     const flow = await flowOn({
       templatePath: template,
       // A database that hangs (no connect timeout): the function runs into its 3 s Timeout and is killed.
@@ -239,6 +238,8 @@ describe("fault injection through the local flow", () => {
       batchSize: 10,
       visibilityTimeoutSeconds: 1,
     });
+    // After the flow is up: its schema migration (through the same proxy) should not wait on it.
+    proxy.setDelay(4000);
     const keys = keysOf(8, "TIMED_OUT");
     publish(flow, keys);
     expect(

@@ -2,6 +2,7 @@ import { namesDatabase } from "@entity/adapters/postgres";
 import { resolveTemplateValue, type SamFunctionDefinition, type SamTemplate } from "@entity/adapters/sam";
 import type { EnvironmentName } from "./production.ts";
 
+/** SAM's env-vars file: `{ "Parameters": {...}, "<FunctionId>": {...} }`. */
 export type EnvVarsFile = Readonly<
   Record<string, Readonly<Record<string, string | number | boolean | null>>>
 >;
@@ -31,7 +32,8 @@ export interface FunctionEnvironment {
   readonly dropped: readonly { readonly name: string; readonly section: string }[];
 }
 
-const DATABASE_VARIABLE = /^(DATABASE_URL|DB_)/;
+/** The variables that name the database (and so must name the same one for every function of a run). */
+export const DATABASE_VARIABLE = /^(DATABASE_URL|DB_)/;
 
 /**
  * The function's environment as `sam local invoke` builds it, and as `invoke`, `up` and `doctor` see it:

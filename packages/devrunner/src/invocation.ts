@@ -1,7 +1,4 @@
-import { execFile } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { readFileSync } from "node:fs";
 import { namesDatabase } from "@entity/adapters/postgres";
 import {
   parseSamTemplate,
@@ -11,17 +8,36 @@ import {
 } from "@entity/adapters/sam";
 import type { LocalCloud } from "./cloud/local-cloud.ts";
 import type { EmbeddedDatabaseServer } from "./embedded-database.ts";
-import { InvokeError, UsageError } from "./errors.ts";
+import { UsageError } from "./errors.ts";
+import { buildGroup, ensureBuilt, type BuiltFunctions } from "./function-build.ts";
 import {
+  DATABASE_VARIABLE,
   functionEnvironmentName,
   resolveFunctionEnvironment,
   type EnvVarsFile,
   type FunctionEnvironment,
 } from "./function-environment.ts";
-import { displayPath, newestModification, repositoryRoot } from "./paths.ts";
+import { displayPath, repositoryRoot } from "./paths.ts";
 import { refuseProduction, type ProductionPolicy } from "./production.ts";
+import type { FunctionWorker } from "./runtime/function-worker.ts";
+import {
+  customResourceProviders,
+  customResourcesBefore,
+  prestartResourceWorker,
+  runCustomResources,
+  type CustomResourceDefinition,
+  type PreparedCustomResource,
+  type ResourceWorker,
+} from "./runtime/custom-resources.ts";
+import {
+  lambdaRuntimeEnvironment,
+  prepareCustomResources,
+  startTogether,
+  workerSettings,
+} from "./runtime-environment.ts";
 
 export type { EnvVarsFile } from "./function-environment.ts";
+export { workerSettings } from "./runtime-environment.ts";
 
 export interface PreparedFunction {
   readonly definition: SamFunctionDefinition;
@@ -31,6 +47,8 @@ export interface PreparedFunction {
   readonly env: Readonly<Record<string, string>>;
   readonly cloud: LocalCloud | undefined;
   readonly embedded: EmbeddedDatabaseServer | undefined;
+  /** The custom resources the function depends on, to create before its first invocation. */
+  readonly customResources: readonly PreparedCustomResource[];
   close(): Promise<void>;
 }
 
@@ -43,11 +61,13 @@ export interface PrepareOptions {
   /** The devrunner's environment: AWS credentials and region pass through; DB_* name the database. */
   readonly hostEnv: Readonly<Record<string, string | undefined>>;
   readonly dataDir: string;
-  /** A running local cloud (`up`); otherwise one is started when the template's queues are needed. */
-  readonly cloud?: LocalCloud;
   /** Whether the function may run with a production `ENV` (--allow-prod) and what counts as one. */
   readonly production: ProductionPolicy;
+  /** A running local cloud (`up`); otherwise one is started when the template's queues are needed. */
+  readonly cloud?: LocalCloud;
   readonly note: (text: string) => void;
+  /** A prestarted execution environment for the function: configured, and its init begun, once its environment is known. */
+  readonly functionWorker?: FunctionWorker;
 }
 
 export function loadTemplate(templatePath: string): SamTemplate {
@@ -65,21 +85,28 @@ export function loadTemplate(templatePath: string): SamTemplate {
 }
 
 /**
- * The function to run: the one named, the template's only one, or (an addition to SAM, which asks for a
- * name whenever there are several) its only SQS-triggered function.
+ * The function named, or else the template's one function that takes traffic: functions that only serve
+ * custom resources (the schema migration) run before it, not on their own; among several (a scheduled
+ * relay besides), the one the SQS queue triggers (SAM asks for a name whenever there are several).
  */
 export function pickFunction(template: SamTemplate, logicalId: string | undefined): SamFunctionDefinition {
   const functions = Object.entries(template.resources).filter(
     ([, r]) => r.Type === "AWS::Serverless::Function",
   );
-  const sqsTriggered = functions.filter(([, r]) =>
+  const providers = new Set(customResourceProviders(template));
+  const candidates = functions.filter(([id]) => !providers.has(id));
+  const sqsTriggered = candidates.filter(([, r]) =>
     Object.values((r.Properties?.Events ?? {}) as Record<string, { Type?: string }>).some(
       (e) => e.Type === "SQS",
     ),
   );
   const id =
     logicalId ??
-    (functions.length === 1 ? functions[0]![0] : sqsTriggered.length === 1 ? sqsTriggered[0]![0] : undefined);
+    (candidates.length === 1
+      ? candidates[0]![0]
+      : sqsTriggered.length === 1
+        ? sqsTriggered[0]![0]
+        : undefined);
   if (!id)
     throw new UsageError(
       `the template has ${functions.length} functions (${functions.map(([name]) => name).join(", ")}): name one`,
@@ -114,13 +141,104 @@ export function validateEnvVarsFile(value: unknown, path: string): EnvVarsFile {
 }
 
 /**
- * Works out the function's environment (see resolveFunctionEnvironment), refuses a production `ENV` unless
- * allowed, builds the function if a source changed (the Makefile target `sam build` runs), and starts
- * what the environment needs locally: the template's queues, the embedded database.
+ * Builds the function if a source changed (the Makefile target `sam build` runs), and works out its
+ * environment: template values and parameter overrides, then the env-vars file (`Parameters` for every
+ * function, then the function's own section), keeping only declared variables, as SAM does. Also
+ * prepares the custom resources the function depends on (the schema migration): their functions come
+ * from the same build and reach the same database; `runCustomResources` creates them.
  */
 export async function prepareFunction(options: PrepareOptions): Promise<PreparedFunction> {
   const template = loadTemplate(options.templatePath);
   const definition = pickFunction(template, options.logicalId);
+  const resources = customResourcesBefore(template, definition.logicalId);
+  // Their execution environments start now: Node's start-up overlaps the build check and the database.
+  const resourceWorkers = resources.map(() => prestartResourceWorker());
+  const stopResourceWorkers = (): void => resourceWorkers.forEach(({ worker }) => worker.stop());
+  try {
+    return await prepareWithResources(options, template, definition, resources, resourceWorkers);
+  } catch (error) {
+    stopResourceWorkers();
+    throw error;
+  }
+}
+
+async function prepareWithResources(
+  options: PrepareOptions,
+  template: SamTemplate,
+  definition: SamFunctionDefinition,
+  resources: readonly CustomResourceDefinition[],
+  resourceWorkers: readonly ResourceWorker[],
+): Promise<PreparedFunction> {
+  const root = repositoryRoot();
+  const builds = new Map<string, Promise<BuiltFunctions>>();
+  const built = (logicalId: string): Promise<BuiltFunctions> => {
+    const { buildId } = buildGroup(template, logicalId);
+    if (!builds.has(buildId)) builds.set(buildId, ensureBuilt(template, logicalId, root, options.note));
+    return builds.get(buildId)!;
+  };
+  const started = await startFunction(options, template, definition, built);
+  const { artifactsDir, cloud, ownCloud, embedded, functionEnv, env } = started;
+  let customResources: PreparedCustomResource[];
+  try {
+    customResources = await prepareCustomResources(resources, resourceWorkers, {
+      ...options,
+      template,
+      built,
+      functionEnv,
+      cloud,
+    });
+    // The environment is known before the embedded database is open: the functions' init (no I/O)
+    // runs while PGlite opens its folder.
+    if (options.functionWorker) {
+      options.functionWorker.configure(workerSettings(definition, env));
+      options.functionWorker.initialize();
+    }
+    for (const { service, env: serviceEnv, worker } of customResources) {
+      worker.worker.configure(workerSettings(service, serviceEnv));
+      worker.worker.initialize();
+    }
+    if (embedded) {
+      await embedded.ready;
+      options.note(`database: embedded PGlite (${options.dataDir}) served on 127.0.0.1:${embedded.port}`);
+    }
+  } catch (error) {
+    await embedded?.stop();
+    await ownCloud?.stop();
+    throw error;
+  }
+  return {
+    definition,
+    template,
+    artifactsDir,
+    env,
+    cloud,
+    embedded,
+    customResources,
+    close: async () => {
+      for (const { worker } of resourceWorkers) worker.stop();
+      await embedded?.stop();
+      await ownCloud?.stop();
+    },
+  };
+}
+
+/**
+ * The function's build, the local cloud it needs and the embedded database (when nothing names one),
+ * started together, and its environment. The embedded database may still be opening (`ready`).
+ */
+async function startFunction(
+  options: PrepareOptions,
+  template: SamTemplate,
+  definition: SamFunctionDefinition,
+  built: (logicalId: string) => Promise<BuiltFunctions>,
+): Promise<{
+  artifactsDir: string;
+  cloud: LocalCloud | undefined;
+  ownCloud: LocalCloud | undefined;
+  embedded: EmbeddedDatabaseServer | undefined;
+  functionEnv: Record<string, string>;
+  env: Record<string, string>;
+}> {
   let cloud = options.cloud;
   const resolveWith = (resolveResource: LocalCloud["resolveResource"] | undefined): FunctionEnvironment =>
     resolveFunctionEnvironment({
@@ -141,114 +259,46 @@ export async function prepareFunction(options: PrepareOptions): Promise<Prepared
       `warning: ${name} (from ${options.envVarsPath ?? "the env-vars file"}, "${section}") is not declared in ${definition.logicalId}'s Environment in the template: dropped, as SAM does (aws-sam-cli #6145)`,
     );
   }
-  const artifactsDir = await ensureBuilt(definition.logicalId, repositoryRoot(), options.note);
-
-  const needsCloud = environment.unresolved.some((name) => !/^(DATABASE_URL|DB_)/.test(name));
-  let ownCloud: LocalCloud | undefined;
-  if (!cloud && needsCloud) {
-    // Loaded only when needed: the emulator and PGlite are the heaviest modules the devrunner has.
-    const { startLocalCloud } = await import("./cloud/local-cloud.ts");
-    ownCloud = cloud = await startLocalCloud(template);
+  const needsCloud = environment.unresolved.some((name) => !DATABASE_VARIABLE.test(name));
+  // The database never comes from the cloud: whether the embedded one is needed is known now.
+  const needsEmbedded = !namesDatabase(environment.values);
+  // Together: PGlite's start is the longest. Loaded only when needed: the emulator and PGlite are the
+  // heaviest modules the devrunner has.
+  const [build, ownCloud, embedded] = await startTogether(
+    built(definition.logicalId),
+    !cloud && needsCloud
+      ? import("./cloud/local-cloud.ts").then(({ startLocalCloud }) => startLocalCloud(template))
+      : undefined,
+    needsEmbedded
+      ? import("./embedded-database.ts").then(({ serveEmbeddedDatabase }) =>
+          serveEmbeddedDatabase(options.dataDir),
+        )
+      : undefined,
+  );
+  if (ownCloud) {
+    cloud = ownCloud;
     options.note(`local cloud: fauxqs on ${cloud.endpoint} with the template's queues and topics`);
     environment = resolveWith(cloud.resolveResource);
   }
-
-  const functionEnv: Record<string, string> = { ...environment.values };
-  let embedded: EmbeddedDatabaseServer | undefined;
-  if (!namesDatabase(functionEnv)) {
-    const { serveEmbeddedDatabase } = await import("./embedded-database.ts");
-    embedded = await serveEmbeddedDatabase(options.dataDir);
-    options.note(`database: embedded PGlite (${options.dataDir}) served on 127.0.0.1:${embedded.port}`);
-    Object.assign(functionEnv, embedded.environment);
-  }
+  const functionEnv: Record<string, string> = { ...environment.values, ...embedded?.environment };
   const env: Record<string, string> = {
-    ...lambdaRuntimeEnvironment(definition, artifactsDir, options.hostEnv),
+    ...lambdaRuntimeEnvironment(definition, build.artifactsDir, options.hostEnv),
     ...functionEnv,
     ...(cloud ? cloud.sdkEnvironment : {}),
   };
-  return {
-    definition,
-    template,
-    artifactsDir,
-    env,
-    cloud,
-    embedded,
-    close: async () => {
-      await embedded?.stop();
-      await ownCloud?.stop();
-    },
-  };
+  return { artifactsDir: build.artifactsDir, cloud, ownCloud, embedded, functionEnv, env };
 }
 
-function lambdaRuntimeEnvironment(
-  definition: SamFunctionDefinition,
-  taskRoot: string,
-  hostEnv: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
-  const region = hostEnv.AWS_REGION ?? hostEnv.AWS_DEFAULT_REGION ?? "us-east-1";
-  const passThrough = [
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-    "HOME",
-    "PATH",
-  ];
-  return {
-    ...Object.fromEntries(
-      passThrough.filter((name) => hostEnv[name] !== undefined).map((name) => [name, hostEnv[name] ?? ""]),
-    ),
-    AWS_REGION: region,
-    AWS_DEFAULT_REGION: region,
-    AWS_LAMBDA_FUNCTION_NAME: definition.logicalId,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySizeMb),
-    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-    AWS_LAMBDA_FUNCTION_TIMEOUT: String(definition.timeoutSeconds),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${definition.logicalId}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: `$LATEST/local`,
-    AWS_EXECUTION_ENV: `AWS_Lambda_${definition.runtime ?? "nodejs24.x"}`,
-    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
-    LAMBDA_TASK_ROOT: taskRoot,
-    LAMBDA_RUNTIME_DIR: taskRoot,
-    _HANDLER: definition.handler,
-    TZ: ":UTC",
-    LANG: "en_US.UTF-8",
-  };
-}
-
-/** The built artifact in `.devrunner/build/<FunctionId>`, rebuilt with `make build-<FunctionId>` when a source is newer. */
-export async function ensureBuilt(
-  logicalId: string,
-  root: string,
-  note: (text: string) => void,
-): Promise<string> {
-  const artifactsDir = resolve(
-    process.env.DEVRUNNER_BUILD_DIR ?? resolve(root, ".devrunner", "build"),
-    logicalId,
-  );
-  const bundle = join(artifactsDir, "index.mjs");
-  const sources = [
-    "packages/domain/src",
-    "packages/adapters/src",
-    "packages/lambda/src",
-    "packages/lambda/scripts",
-    "Makefile",
-    "pnpm-lock.yaml",
-  ].map((path) => join(root, path));
-  if (existsSync(bundle) && statSync(bundle).mtimeMs >= newestModification(sources)) return artifactsDir;
-  const started = performance.now();
-  try {
-    await promisify(execFile)(
-      "make",
-      [`build-${logicalId}`, `ARTIFACTS_DIR=${artifactsDir}`, "BUILD_FLAGS=--quiet"],
-      { cwd: root },
-    );
-  } catch (error) {
-    const failed = error as { stderr?: string; stdout?: string; message: string };
-    throw new InvokeError(
-      `building ${logicalId} failed:\n${failed.stderr || failed.stdout || failed.message}`,
-    );
-  }
-  note(`built ${logicalId} in ${(performance.now() - started).toFixed(0)} ms (sources changed)`);
-  return artifactsDir;
+/**
+ * Creates the custom resources the function depends on (its schema migration), as a deploy does before
+ * the function takes traffic; a FAILED one throws with its reason (and shows that function's logs).
+ */
+export function createCustomResources(
+  prepared: PreparedFunction,
+  output: { note: (text: string) => void; logSink: (chunk: Buffer) => void },
+): Promise<void> {
+  return runCustomResources(prepared.customResources, {
+    region: prepared.env.AWS_REGION ?? "us-east-1",
+    ...output,
+  });
 }

@@ -62,6 +62,12 @@ describe("devrunner invoke (sam local invoke, without Docker)", () => {
     expect(result.stderr).toMatch(
       /REPORT RequestId: [0-9a-f-]{36}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 512 MB\tMax Memory Used: \d+ MB\tInit Duration: [\d.]+ ms/,
     );
+    // The template's schema migration ran first, through MigrationFunction, on the same database.
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `SchemaMigration \\(Custom::SchemaMigration, by MigrationFunction\\): SUCCESS in \\d+ ms: postgres \\S+/${database.name} .*is current`,
+      ),
+    );
     expect(result.stdout).toBe('{"batchItemFailures":[]}\n');
     expect(result.code).toBe(0);
     expect(await db.selectFrom("entity").select("latest_key").execute()).toEqual([
@@ -130,9 +136,38 @@ describe("devrunner invoke (sam local invoke, without Docker)", () => {
     const first = await runCli(["invoke", "--event", join(repoRoot, "events/my_test_entity_a1.json")], own);
     expect(first.stderr).toMatch(/database: embedded PGlite \(.*\) served on 127\.0\.0\.1:\d+/);
     expect(first.stderr).toMatch(/local cloud: fauxqs on http:\/\/127\.0\.0\.1:\d+/);
+    // Migrated over the wire by the template's MigrationFunction (a Create event answered to a local URL).
+    expect(first.stderr).toMatch(
+      /SchemaMigration \(Custom::SchemaMigration, by MigrationFunction\): SUCCESS in \d+ ms: applied 1 migration\(s\) to postgres postgres@127\.0\.0\.1:\d+\/postgres .*: 2026_11_27_0001_entities_observations_outbox/,
+    );
     expect(first.code).toBe(0);
     const processed = await runCli(["process", "MY_CRYPTIC_ENTITY_XXX_YYY_20220608T043249"], own);
     expect(processed.stdout).toMatch(/^duplicate/);
+  });
+
+  it("stops before the function runs when the schema migration answers FAILED, with its reason", async () => {
+    const refused = join(scratch, "migration-refused.json");
+    const wrong = "Wr0ng-migrator-pa55-3b9d";
+    writeFileSync(
+      refused,
+      JSON.stringify({
+        ...(JSON.parse(readFileSync(envVarsFile, "utf8")) as object),
+        MigrationFunction: { DB_PASSWORD: wrong },
+      }),
+    );
+    const result = await runCli(
+      ["invoke", "--env-vars", refused, "--event", join(repoRoot, "events/my_test_entity_a1.json")],
+      env,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /devrunner: SchemaMigration \(Custom::SchemaMigration, by MigrationFunction\) failed, as it would fail the deploy: cannot read the migration status of postgres .*password authentication failed/,
+    );
+    // The function never ran, and the migration function's logs are shown.
+    expect(result.stderr).not.toMatch(/REPORT RequestId/);
+    expect(result.stderr).toMatch(/"message":"Create SchemaMigration: FAILED"/);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).not.toContain(wrong);
   });
 
   it("kills the function at the template's Timeout and says so", async () => {
@@ -157,6 +192,15 @@ describe("devrunner invoke (sam local invoke, without Docker)", () => {
           DB_PASSWORD: "x",
           DB_SSL: "disable",
           DB_CONNECT_TIMEOUT_MS: 60000,
+        },
+        // Its schema migration runs first, on the real database (its own section wins over the function's).
+        MigrationFunction: {
+          DB_HOST: database.config.host,
+          DB_PORT: database.config.port,
+          DB_NAME: database.name,
+          DB_USER: database.config.user,
+          DB_PASSWORD: database.config.password,
+          DB_CONNECT_TIMEOUT_MS: 5000,
         },
       }),
     );

@@ -76,6 +76,10 @@ describe("devrunner up + publish: the SNS -> SQS -> Lambda flow in one process",
     const up = startCli([...UP_ARGS, "--env-vars", vars], env);
     try {
       await up.waitFor(/^ready:/m, 60_000);
+      // Its fresh embedded database was migrated by the template's MigrationFunction before the first batch.
+      expect(up.output()).toMatch(
+        /SchemaMigration \(Custom::SchemaMigration, by MigrationFunction\): SUCCESS in \d+ ms: applied 1 migration\(s\)/,
+      );
       await runCli(["publish", "poison_key", "GOOD_NEIGHBOUR_20220608T043249"], env);
       await up.waitFor(/failed \(receive 5: goes to the DLQ\)/, 30_000);
       expect(up.output()).toMatch(

@@ -1,11 +1,13 @@
-// Builds EntityFunction: an ESM bundle (index.mjs + sourcemap) and a zip of it. Prints the bundle size
-// and the cold-import time. `sam build` calls it through the Makefile's build-EntityFunction target.
+// Builds the package's functions into one artifact: an ESM entry per function (index.mjs for
+// EntityFunction, migrate.mjs for MigrationFunction) with shared chunks and sourcemaps, and a zip of it.
+// Prints the sizes and the cold-import time. `sam build` calls it through the Makefile's build-<Function>
+// targets (every function of the template gets this same artifact; its Handler picks the entry).
 //   node packages/lambda/scripts/build.ts [--outdir DIR] [--zip FILE | --no-zip] [--quiet]
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { build } from "esbuild";
+import { build, type Metafile } from "esbuild";
 import { writeZip } from "./zip.ts";
 
 const packageDir = resolve(import.meta.dirname, "..");
@@ -18,16 +20,16 @@ const { values } = parseArgs({
   },
 });
 const outdir = resolve(values.outdir);
-/** The Lambda entry points of this package: EntityFunction (index) and OutboxRelayFunction (relay). */
-const ENTRIES = ["index", "relay"];
+/** One entry per function: `<name>.mjs`, the module its Handler names (`<name>.handler`). */
+const ENTRY_POINTS = ["index", "relay", "migrate"] as const;
 const bundle = join(outdir, "index.mjs");
 
 // Stale chunks of an earlier build must not ship: remove this build's kind of files, nothing else.
 mkdirSync(outdir, { recursive: true });
 for (const name of readdirSync(outdir)) if (/\.mjs(\.map)?$/.test(name)) rmSync(join(outdir, name));
-await build({
-  // One entry per function handler in template.yaml (Handler: index.handler, relay.handler).
-  entryPoints: Object.fromEntries(ENTRIES.map((name) => [name, join(packageDir, "src", `${name}.ts`)])),
+const { metafile } = await build({
+  entryPoints: Object.fromEntries(ENTRY_POINTS.map((name) => [name, join(packageDir, "src", `${name}.ts`)])),
+  metafile: true,
   outdir,
   outExtension: { ".js": ".mjs" },
   // The AWS SDK is imported on first use (a dynamic import): as its own chunks, a cold start does not
@@ -64,8 +66,9 @@ if (!values.quiet) {
   const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
   const code = artifactFiles().filter((name) => name.endsWith(".mjs"));
   const total = code.reduce((sum, name) => sum + statSync(join(outdir, name)).size, 0);
+  const atInit = ENTRY_POINTS.map((name) => `${name}.mjs ${kib(loadedAtInit(metafile, `${name}.mjs`))}`);
   console.log(
-    `bundle ${outdir}: ${kib(total)} minified in ${code.length} files (sourcemaps not counted); loaded at init: index.mjs ${kib(statSync(bundle).size)}`,
+    `bundle ${outdir}: ${kib(total)} minified in ${code.length} files (sourcemaps not counted); loaded at init (the entry and its static imports): ${atInit.join(", ")}`,
   );
   if (!values["no-zip"]) console.log(`zip ${values.zip}: ${kib(statSync(values.zip).size)}`);
   const coldImport = measureColdImport(bundle);
@@ -96,6 +99,24 @@ function measureColdImport(file: string): string {
     Array.from({ length: runs }, () => time(`await import(${JSON.stringify(`file://${file}`)});`)),
   );
   return `${(withImport - baseline).toFixed(0)} ms over \`node -e ''\` (${withImport.toFixed(0)} ms vs ${baseline.toFixed(0)} ms, median of ${runs})`;
+}
+
+/** Bytes of an entry and every chunk it imports statically: what its init parses (dynamic imports wait). */
+function loadedAtInit(meta: Metafile, entryFile: string): number {
+  const outputs = new Map<string, Metafile["outputs"][string]>(
+    Object.entries(meta.outputs).map(([path, output]) => [resolve(path), output]),
+  );
+  const seen = new Set<string>();
+  const visit = (path: string): void => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const imported of outputs.get(path)?.imports ?? [])
+      if (imported.kind === "import-statement" && !imported.external) visit(resolve(imported.path));
+  };
+  visit(join(outdir, entryFile));
+  let bytes = 0;
+  seen.forEach((path) => (bytes += outputs.get(path)?.bytes ?? 0));
+  return bytes;
 }
 
 function artifactFiles(): string[] {

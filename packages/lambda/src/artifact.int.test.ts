@@ -123,10 +123,21 @@ describe("the built EntityFunction artifact", () => {
     expect(entityFunction.handler).toBe("index.handler");
     expect(entityFunction.runtime).toBe("nodejs24.x");
     const files = readdirSync(artifactsDir);
-    expect(files).toEqual(expect.arrayContaining(["index.mjs", "index.mjs.map"]));
-    // One entry per handler in the template (index: EntityFunction, relay: OutboxRelayFunction) and chunks.
-    expect(files).toEqual(expect.arrayContaining(["relay.mjs", "relay.mjs.map"]));
-    expect(files.filter((name) => !/^(index|relay|chunk-[A-Z0-9]+)\.mjs(\.map)?$/.test(name))).toEqual([]);
+    // One entry per handler in the template (index: EntityFunction, relay: OutboxRelayFunction,
+    // migrate: MigrationFunction) and the chunks they share.
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "index.mjs",
+        "index.mjs.map",
+        "relay.mjs",
+        "relay.mjs.map",
+        "migrate.mjs",
+        "migrate.mjs.map",
+      ]),
+    );
+    expect(
+      files.filter((name) => !/^(index|relay|migrate|chunk-[A-Z0-9]+)\.mjs(\.map)?$/.test(name)),
+    ).toEqual([]);
   });
 
   it("refuses to work on a database whose schema is behind, naming the missing migration", async () => {

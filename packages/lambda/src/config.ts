@@ -3,8 +3,8 @@ import { ConfigError, parseDatabaseSettings, type DatabaseConnectionSettings } f
 export const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Everything a function of this package reads from its environment, parsed once at init and frozen. */
-export interface LambdaConfig {
+/** What every function of this package reads: where it runs, how much it logs, its database. */
+export interface DatabaseFunctionConfig {
   /** Deployment environment name (dev, staging, prod, ...). */
   readonly env: string;
   readonly logLevel: LogLevel;
@@ -13,19 +13,26 @@ export interface LambdaConfig {
   readonly dbSecretArn: string | undefined;
   /** How long the secret is trusted before new connections fetch it again (a rotation is picked up). */
   readonly secretMaxAgeMs: number;
-  readonly outboundQueueUrl: string;
-  /** EntityFunction only: where records that can never succeed go. */
-  readonly dlqUrl: string | undefined;
-  /** Failed publish attempts before an event is parked (it then waits for a redrive). */
-  readonly outboxMaxAttempts: number;
   /** AWS_REGION, which Lambda sets (IAM database tokens are signed for it). */
   readonly region: string;
   /** AWS_LAMBDA_FUNCTION_NAME, which Lambda sets: the database sessions' application_name. */
   readonly functionName: string;
 }
 
-/** The variables this config reads, for checking the template declares each (see template.yaml). */
-export const LAMBDA_ENV_VARIABLES = [
+/** What EntityFunction and OutboxRelayFunction read from their environment, parsed once at init and frozen. */
+export interface LambdaConfig extends DatabaseFunctionConfig {
+  readonly outboundQueueUrl: string;
+  /** EntityFunction only: where records that can never succeed go. */
+  readonly dlqUrl: string | undefined;
+  /** Failed publish attempts before an event is parked (it then waits for a redrive). */
+  readonly outboxMaxAttempts: number;
+}
+
+/** MigrationFunction's config: its own database credentials (a DDL role), no queues. */
+export type MigrationConfig = DatabaseFunctionConfig;
+
+/** The variables the migration function reads, for checking the template declares each. */
+export const MIGRATION_ENV_VARIABLES = [
   "ENV",
   "LOG_LEVEL",
   "DATABASE_URL",
@@ -45,6 +52,11 @@ export const LAMBDA_ENV_VARIABLES = [
   "DB_STATEMENT_TIMEOUT_MS",
   "DB_LOCK_TIMEOUT_MS",
   "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+] as const;
+
+/** The variables EntityFunction reads, for checking the template declares each (see template.yaml). */
+export const LAMBDA_ENV_VARIABLES = [
+  ...MIGRATION_ENV_VARIABLES,
   "OUTBOUND_QUEUE_URL",
   "DLQ_URL",
   "OUTBOX_MAX_ATTEMPTS",
@@ -54,15 +66,28 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** EntityFunction's config: everything, DLQ_URL included. */
 export function parseLambdaConfig(env: Env): LambdaConfig {
-  return Object.freeze({ ...parseFunctionConfig(env), dlqUrl: queueUrl(env, "DLQ_URL") });
+  return Object.freeze({ ...parseQueueFunctionConfig(env), dlqUrl: queueUrl(env, "DLQ_URL") });
 }
 
 /** The outbox relay function's config: the same, without a dead-letter queue. */
 export function parseRelayConfig(env: Env): LambdaConfig {
-  return parseFunctionConfig(env);
+  return Object.freeze(parseQueueFunctionConfig(env));
 }
 
-function parseFunctionConfig(env: Env): LambdaConfig {
+export function parseMigrationConfig(env: Env): MigrationConfig {
+  return Object.freeze(parseDatabaseFunctionConfig(env));
+}
+
+function parseQueueFunctionConfig(env: Env): LambdaConfig {
+  return {
+    ...parseDatabaseFunctionConfig(env),
+    outboundQueueUrl: queueUrl(env, "OUTBOUND_QUEUE_URL"),
+    dlqUrl: undefined,
+    outboxMaxAttempts: wholeNumber(env, "OUTBOX_MAX_ATTEMPTS", 5, { min: 1, max: 100 }),
+  };
+}
+
+function parseDatabaseFunctionConfig(env: Env): DatabaseFunctionConfig {
   const envName = env.ENV?.trim();
   if (!envName) throw new ConfigError("ENV", "is not set (e.g. dev, staging, prod)");
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(envName)) {
@@ -89,18 +114,15 @@ function parseFunctionConfig(env: Env): LambdaConfig {
     poolMax: 1,
     credentialsFromSecret: dbSecretArn !== undefined,
   });
-  return Object.freeze({
+  return {
     env: envName,
     logLevel: logLevelText as LogLevel,
     database,
     dbSecretArn,
     secretMaxAgeMs: wholeNumber(env, "DB_SECRET_MAX_AGE_S", 300, { min: 0, max: 86_400 }) * 1000,
-    outboundQueueUrl: queueUrl(env, "OUTBOUND_QUEUE_URL"),
-    dlqUrl: undefined,
-    outboxMaxAttempts: wholeNumber(env, "OUTBOX_MAX_ATTEMPTS", 5, { min: 1, max: 100 }),
     region: env.AWS_REGION?.trim() || "us-east-1",
     functionName: env.AWS_LAMBDA_FUNCTION_NAME?.trim() || "entity-function",
-  });
+  };
 }
 
 function wholeNumber(env: Env, name: string, fallback: number, range: { min: number; max: number }): number {

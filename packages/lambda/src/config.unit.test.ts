@@ -1,6 +1,6 @@
 import { ConfigError } from "@entity/adapters";
 import { describe, expect, it } from "vitest";
-import { parseLambdaConfig, parseRelayConfig } from "./config.ts";
+import { parseLambdaConfig, parseMigrationConfig, parseRelayConfig } from "./config.ts";
 
 const SECRET = "Sup3r-S3cret!";
 const VALID = {
@@ -78,5 +78,20 @@ describe("parseLambdaConfig", () => {
     expect(error.variable).toBe(variable);
     expect(error.message).toMatch(problem);
     expect(error.message).not.toContain(SECRET);
+  });
+});
+
+describe("parseMigrationConfig", () => {
+  it("reads the same database variables, with no queue URLs, into a frozen object", () => {
+    const { OUTBOUND_QUEUE_URL: _outbound, DLQ_URL: _dlq, ...migrationEnv } = VALID;
+    const config = parseMigrationConfig(migrationEnv);
+    expect(config).toEqual({
+      env: "dev",
+      logLevel: "INFO",
+      database: parseLambdaConfig(VALID).database,
+      dbSecretArn: undefined,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => parseMigrationConfig({ ...migrationEnv, DB_PORT: "x" })).toThrow(/^DB_PORT: /);
   });
 });

@@ -1,5 +1,4 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import {
   KyselyEntityStore,
   KyselyOutbox,
@@ -8,10 +7,8 @@ import {
   SystemClock,
   assertSchemaCurrent,
   createPostgresDatabase,
-  iamAuthCredentials,
   lazySecretsManagerClient,
   lazySqsClient,
-  secretsManagerCredentials,
   type CredentialSource,
   type PostgresDatabase,
   type SqsClientProvider,
@@ -26,11 +23,10 @@ import {
 import { Container } from "inversify";
 import { createSqsBatchHandler, type SqsBatchHandler } from "./batch-handler.ts";
 import type { LambdaConfig } from "./config.ts";
+import { credentialsFor, type SecretsClientProvider } from "./database-credentials.ts";
 import type { HandlerLogger } from "./logger.ts";
 import { createRelayHandler, type RelayHandler } from "./relay-handler.ts";
 import { FunctionTimeout, functionSessionLimits } from "./session-limits.ts";
-
-type SecretsClientProvider = () => SecretsManagerClient | Promise<SecretsManagerClient>;
 
 /** Explicit tokens: esbuild emits no decorator metadata, so nothing is resolved by type. */
 export const TOKENS = {
@@ -131,22 +127,6 @@ function bindDatabase(container: Container): void {
       (database: PostgresDatabase) => memoisedUntilSuccess(() => assertSchemaCurrent(database.db)),
       [TOKENS.database],
     );
-}
-
-/** A rotating secret, an IAM token, or (undefined) the password in the settings. */
-function credentialsFor(cfg: LambdaConfig, secrets: SecretsClientProvider): CredentialSource | undefined {
-  if (cfg.dbSecretArn) {
-    return secretsManagerCredentials(cfg.dbSecretArn, { client: secrets, maxAgeMs: cfg.secretMaxAgeMs });
-  }
-  if (cfg.database.iamAuth) {
-    return iamAuthCredentials({
-      hostname: cfg.database.sslHost ?? cfg.database.host,
-      port: cfg.database.port,
-      user: cfg.database.user ?? "",
-      region: cfg.region,
-    });
-  }
-  return undefined;
 }
 
 function bindMessaging(container: Container): void {

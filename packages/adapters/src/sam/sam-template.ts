@@ -7,7 +7,15 @@ export interface SamTemplate {
   readonly parameters: Readonly<Record<string, { Type?: string; Default?: unknown }>>;
   readonly globals: Readonly<Record<string, unknown>>;
   readonly resources: Readonly<
-    Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>
+    Record<
+      string,
+      {
+        Type: string;
+        Properties?: Record<string, unknown>;
+        Metadata?: Record<string, unknown>;
+        DependsOn?: string | readonly string[];
+      }
+    >
   >;
 }
 

@@ -1,6 +1,7 @@
 import { resolveTemplateValue } from "@entity/adapters/sam";
 import { UsageError } from "../errors.ts";
 import {
+  createCustomResources,
   loadTemplate,
   pickFunction,
   prepareFunction,
@@ -90,6 +91,15 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       cloud,
       note: options.note ?? (() => undefined),
     });
+    try {
+      await createCustomResources(prepared, {
+        note: options.note ?? (() => undefined),
+        logSink: options.logSink ?? (() => undefined),
+      });
+    } catch (error) {
+      await prepared.close();
+      throw error;
+    }
     const resolve = (raw: unknown): string | undefined =>
       resolveTemplateValue(raw, parameterOverrides, template, cloud.resolveResource);
     const events = Object.values(

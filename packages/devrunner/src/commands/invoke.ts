@@ -1,7 +1,13 @@
 import { parseCommandArgs, parseParameterOverrides, readJsonFile } from "../args.ts";
 import { UsageError } from "../errors.ts";
 import { recordLastCommand } from "../last-command.ts";
-import { prepareFunction, validateEnvVarsFile, type PreparedFunction } from "../invocation.ts";
+import {
+  createCustomResources,
+  prepareFunction,
+  validateEnvVarsFile,
+  workerSettings,
+  type PreparedFunction,
+} from "../invocation.ts";
 import { createOutput, type Output } from "../output.ts";
 import { userPath } from "../paths.ts";
 import { FunctionWorker, formatReport, type InvocationReport } from "../runtime/function-worker.ts";
@@ -107,11 +113,19 @@ export async function runInvoke(request: InvokeRequest, output: Output): Promise
     : undefined;
   // The execution environment's process starts while the function is prepared (build check, emulator,
   // embedded database): its Node start-up is off the critical path.
-  const worker = new FunctionWorker({ logSink: (chunk) => process.stderr.write(chunk) });
+  const worker = new FunctionWorker({ logSink: stderr });
   worker.prestart();
   try {
-    const prepared = await prepareFunction({ ...request, envVars, note: output.note });
+    // Its init (no I/O) starts once the environment is known, overlapping the embedded database's start
+    // and the schema migration the function depends on.
+    const prepared = await prepareFunction({
+      ...request,
+      envVars,
+      note: output.note,
+      functionWorker: worker,
+    });
     try {
+      await createCustomResources(prepared, { note: output.note, logSink: stderr });
       const report = await invokePrepared(prepared, event, worker);
       return printInvocation(report, prepared, output);
     } finally {
@@ -128,12 +142,8 @@ export async function invokePrepared(
   event: unknown,
   worker?: FunctionWorker,
 ): Promise<InvocationReport> {
-  const environment = worker ?? new FunctionWorker({ logSink: (chunk) => process.stderr.write(chunk) });
-  environment.configure({
-    env: prepared.env,
-    timeoutMs: prepared.definition.timeoutSeconds * 1000,
-    memorySizeMb: prepared.definition.memorySizeMb,
-  });
+  const environment = worker ?? new FunctionWorker({ logSink: stderr });
+  environment.configure(workerSettings(prepared.definition, prepared.env));
   try {
     return await environment.invoke(event);
   } finally {
@@ -165,4 +175,8 @@ export function printInvocation(
   output.line(JSON.stringify(response));
   output.result({ status: result.status, response, report });
   return result.status === "ok" ? 0 : 1;
+}
+
+function stderr(chunk: Buffer): void {
+  process.stderr.write(chunk);
 }

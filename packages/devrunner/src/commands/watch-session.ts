@@ -2,7 +2,13 @@
 // the project is the code on disk at that moment; `WatchState` carries what stays open between runs.
 import { readJsonFile } from "../args.ts";
 import { openDevApp } from "../composition.ts";
-import { ensureBuilt, prepareFunction, validateEnvVarsFile, type PreparedFunction } from "../invocation.ts";
+import { ensureBuilt } from "../function-build.ts";
+import {
+  createCustomResources,
+  prepareFunction,
+  validateEnvVarsFile,
+  type PreparedFunction,
+} from "../invocation.ts";
 import { createOutput } from "../output.ts";
 import { repositoryRoot } from "../paths.ts";
 import { describeTarget, resolveTarget } from "../target.ts";
@@ -36,11 +42,14 @@ export async function openWatchState(
   const envVars = request.envVarsPath
     ? validateEnvVarsFile(readJsonFile(request.envVarsPath, "env-vars file"), request.envVarsPath)
     : undefined;
-  const prepared = await prepareFunction({
-    ...request,
-    envVars,
-    note: (text) => void process.stderr.write(`${text}\n`),
-  });
+  const note = (text: string): void => void process.stderr.write(`${text}\n`);
+  const prepared = await prepareFunction({ ...request, envVars, note });
+  try {
+    await createCustomResources(prepared, { note, logSink: (chunk) => process.stderr.write(chunk) });
+  } catch (error) {
+    await prepared.close();
+    throw error;
+  }
   return { kind: "invoke", request, json, prepared, close: () => prepared.close() };
 }
 
@@ -50,11 +59,17 @@ export async function runOnce(state: WatchState): Promise<number> {
     const app = await openDevApp({ target: state.app.target, env: process.env, reuse: state.app });
     return runProcess(app, state.keys, createOutput(state.json));
   }
-  await ensureBuilt(
-    state.prepared.definition.logicalId,
+  const note = (text: string): void => void process.stderr.write(`${text}\n`);
+  const { prepared } = state;
+  const { rebuilt } = await ensureBuilt(
+    prepared.template,
+    prepared.definition.logicalId,
     repositoryRoot(),
-    (text) => void process.stderr.write(`${text}\n`),
+    note,
   );
+  // New code may bring a migration: run the custom resources again, as a deploy of it would.
+  if (rebuilt)
+    await createCustomResources(prepared, { note, logSink: (chunk) => process.stderr.write(chunk) });
   const event = state.request.eventPath ? readJsonFile(state.request.eventPath, "event") : {};
   const report = await invokePrepared(state.prepared, event);
   return printInvocation(report, state.prepared, createOutput(state.json));

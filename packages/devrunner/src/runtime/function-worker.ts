@@ -76,6 +76,11 @@ export class FunctionWorker {
     this.settings = settings;
   }
 
+  /** Runs the init phase now (after `configure`), so it overlaps the caller's work before the first invoke. */
+  initialize(): void {
+    void this.start();
+  }
+
   async invoke(event: unknown): Promise<InvocationReport> {
     const requestId = randomUUID();
     const started = performance.now();

@@ -103,6 +103,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       DB_SECRET_ARN: "",
       DB_CONNECT_TIMEOUT_MS: 2000,
     },
+    // The schema migration the flow runs first goes straight to the database: the faults are for the function.
+    envVars: {
+      MigrationFunction: { DB_HOST: options.database.host, DB_PORT: options.database.port },
+    },
     dataDir: options.dataDir,
     concurrency: options.concurrency ?? 4,
     batchSize: options.batchSize ?? 10,

@@ -1,0 +1,183 @@
+// The pieces `prepareFunction` puts together around a function's resolved environment
+// (function-environment.ts): the variables Lambda itself sets, the custom resources' functions and their
+// environments, and starting the build and the local servers together.
+import {
+  resolveTemplateValue,
+  samFunction,
+  type SamFunctionDefinition,
+  type SamTemplate,
+} from "@entity/adapters/sam";
+import type { LocalCloud } from "./cloud/local-cloud.ts";
+import type { EmbeddedDatabaseServer } from "./embedded-database.ts";
+import type { BuiltFunctions } from "./function-build.ts";
+import type {
+  CustomResourceDefinition,
+  PreparedCustomResource,
+  ResourceWorker,
+} from "./runtime/custom-resources.ts";
+import { DATABASE_VARIABLE, type EnvVarsFile } from "./function-environment.ts";
+import type { FunctionSettings } from "./runtime/function-worker.ts";
+
+/** The env-vars file's values for these sections that the function declares (others dropped, with a warning). */
+export interface EnvVarsFileContext {
+  readonly envVars: EnvVarsFile | undefined;
+  readonly envVarsPath: string | undefined;
+  readonly note: (text: string) => void;
+}
+
+export function envVarsFileValues(
+  definition: SamFunctionDefinition,
+  options: EnvVarsFileContext,
+  sections: readonly string[],
+): Record<string, string> {
+  const declared = Object.keys(definition.environment);
+  const values: Record<string, string> = {};
+  for (const section of sections) {
+    for (const [name, value] of Object.entries(options.envVars?.[section] ?? {})) {
+      if (!declared.includes(name)) {
+        options.note(
+          `warning: ${name} (from ${options.envVarsPath ?? "the env-vars file"}, "${section}") is not declared in ${definition.logicalId}'s Environment in the template: dropped, as SAM does (aws-sam-cli #6145)`,
+        );
+        continue;
+      }
+      if (value !== null) values[name] = String(value);
+    }
+  }
+  return values;
+}
+
+export function resolveEnvironment(
+  definition: SamFunctionDefinition,
+  template: SamTemplate,
+  parameterOverrides: Readonly<Record<string, string>>,
+  cloud: LocalCloud | undefined,
+): { values: Record<string, string>; unresolved: string[] } {
+  const values: Record<string, string> = {};
+  const unresolved: string[] = [];
+  for (const [name, raw] of Object.entries(definition.environment)) {
+    const value = resolveTemplateValue(raw, parameterOverrides, template, cloud?.resolveResource);
+    if (value === undefined) unresolved.push(name);
+    else values[name] = value;
+  }
+  return { values, unresolved };
+}
+
+/** The resource's properties as CloudFormation sends them: strings; a value only a deploy knows is "local". */
+export function resolveProperties(
+  resource: CustomResourceDefinition,
+  template: SamTemplate,
+  parameterOverrides: Readonly<Record<string, string>>,
+  cloud: LocalCloud | undefined,
+): Record<string, string> {
+  const properties: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(resource.properties)) {
+    if (name === "ServiceToken") continue;
+    properties[name] =
+      resolveTemplateValue(raw, parameterOverrides, template, cloud?.resolveResource) ?? "local";
+  }
+  return properties;
+}
+
+export function lambdaRuntimeEnvironment(
+  definition: SamFunctionDefinition,
+  taskRoot: string,
+  hostEnv: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const region = hostEnv.AWS_REGION ?? hostEnv.AWS_DEFAULT_REGION ?? "us-east-1";
+  const passThrough = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "HOME",
+    "PATH",
+  ];
+  return {
+    ...Object.fromEntries(
+      passThrough.filter((name) => hostEnv[name] !== undefined).map((name) => [name, hostEnv[name] ?? ""]),
+    ),
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_LAMBDA_FUNCTION_NAME: definition.logicalId,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySizeMb),
+    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_FUNCTION_TIMEOUT: String(definition.timeoutSeconds),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${definition.logicalId}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `$LATEST/local`,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${definition.runtime ?? "nodejs24.x"}`,
+    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+    LAMBDA_TASK_ROOT: taskRoot,
+    LAMBDA_RUNTIME_DIR: taskRoot,
+    _HANDLER: definition.handler,
+    TZ: ":UTC",
+    LANG: "en_US.UTF-8",
+  };
+}
+
+/** How a worker runs this function: its environment, Timeout and memory. */
+export function workerSettings(
+  definition: SamFunctionDefinition,
+  env: Readonly<Record<string, string>>,
+): FunctionSettings {
+  return { env, timeoutMs: definition.timeoutSeconds * 1000, memorySizeMb: definition.memorySizeMb };
+}
+
+/** Awaits the build and the servers starting together; when one fails, stops what the others started. */
+export async function startTogether(
+  build: Promise<BuiltFunctions>,
+  cloud: Promise<LocalCloud> | undefined,
+  embedded: Promise<EmbeddedDatabaseServer> | undefined,
+): Promise<[BuiltFunctions, LocalCloud | undefined, EmbeddedDatabaseServer | undefined]> {
+  const [built, startedCloud, startedDatabase] = await Promise.allSettled([build, cloud, embedded]);
+  if (
+    built.status === "fulfilled" &&
+    startedCloud.status === "fulfilled" &&
+    startedDatabase.status === "fulfilled"
+  )
+    return [built.value, startedCloud.value, startedDatabase.value];
+  if (startedCloud.status === "fulfilled") await startedCloud.value?.stop();
+  if (startedDatabase.status === "fulfilled") await startedDatabase.value?.stop();
+  const failed = [built, startedCloud, startedDatabase].find((result) => result.status === "rejected");
+  throw failed?.reason;
+}
+
+/** Each resource's function, from its build, with its environment: the function's database by default. */
+export async function prepareCustomResources(
+  resources: readonly CustomResourceDefinition[],
+  resourceWorkers: readonly ResourceWorker[],
+  context: EnvVarsFileContext & {
+    readonly template: SamTemplate;
+    readonly hostEnv: Readonly<Record<string, string | undefined>>;
+    readonly parameterOverrides: Readonly<Record<string, string>>;
+    readonly built: (logicalId: string) => Promise<BuiltFunctions>;
+    readonly functionEnv: Readonly<Record<string, string>>;
+    readonly cloud: LocalCloud | undefined;
+  },
+): Promise<PreparedCustomResource[]> {
+  const { template, functionEnv, cloud } = context;
+  const prepared: PreparedCustomResource[] = [];
+  for (const [index, resource] of resources.entries()) {
+    const service = samFunction(template, resource.serviceFunctionId);
+    const { artifactsDir } = await context.built(service.logicalId);
+    // The same database as the function, unless the env-vars file gives this function its own (a DDL role).
+    const sameDatabase = Object.fromEntries(
+      Object.keys(service.environment)
+        .filter((name) => DATABASE_VARIABLE.test(name) && functionEnv[name] !== undefined)
+        .map((name) => [name, functionEnv[name]!]),
+    );
+    prepared.push({
+      definition: resource,
+      service,
+      env: {
+        ...lambdaRuntimeEnvironment(service, artifactsDir, context.hostEnv),
+        ...resolveEnvironment(service, template, context.parameterOverrides, cloud).values,
+        ...sameDatabase,
+        ...envVarsFileValues(service, context, [service.logicalId]),
+        ...(cloud ? cloud.sdkEnvironment : {}),
+      },
+      properties: resolveProperties(resource, template, context.parameterOverrides, cloud),
+      worker: resourceWorkers[index]!,
+    });
+  }
+  return prepared;
+}
