@@ -109,7 +109,7 @@ describe("devrunner doctor against Postgres 17", () => {
       `ok    role      ${role}: select, insert, update on entity, observation, outbox; owns none; no CREATE on schema public or the database; not a superuser`,
     );
     expect(checks.budget).toMatch(
-      /^ok +budget +demand 6 \(EntityFunction: SQS 5 x pool 1 = 5; OutboxRelayFunction: schedule 1 x pool 1 = 1\) of \d+ left \(max_connections \d+ - superuser_reserved_connections \d+ - reserved_connections \d+ - in use \d+\): \d+ %$/,
+      /^ok +budget +demand 6 \(EntityFunction: SQS 5 x pool 1 = 5; OutboxRelayFunction: schedule 1 x pool 1 = 1; MigrationFunction: no SQS or schedule event = 0\) of \d+ left \(max_connections \d+ - superuser_reserved_connections \d+ - reserved_connections \d+ - in use \d+\): \d+ %$/,
     );
     expect(result.stdout).toMatch(/^doctor: ready, 1 warning$/m);
     expect(result.stderr).toContain(`doctor: EntityFunction (ENV=dev) on postgres ${role}@`);
@@ -203,7 +203,7 @@ describe("devrunner doctor against Postgres 17", () => {
     expect(details.demand).toBe(100_003);
     expect(budget.verdict).toBe("fail");
     expect(budget.summary).toBe(
-      `demand 100003 (EntityFunction: SQS 100000 x pool 1 = 100000; OutboxRelayFunction: schedule 1 x pool 1 = 1; TestRelayFunction: schedule 1 x pool 2 = 2) exceeds the ${details.left} left (max_connections ${capacity.maxConnections} - superuser_reserved_connections ${capacity.superuserReservedConnections} - reserved_connections ${capacity.reservedConnections} - in use ${capacity.inUse})`,
+      `demand 100003 (EntityFunction: SQS 100000 x pool 1 = 100000; OutboxRelayFunction: schedule 1 x pool 1 = 1; MigrationFunction: no SQS or schedule event = 0; TestRelayFunction: schedule 1 x pool 2 = 2) exceeds the ${details.left} left (max_connections ${capacity.maxConnections} - superuser_reserved_connections ${capacity.superuserReservedConnections} - reserved_connections ${capacity.reservedConnections} - in use ${capacity.inUse})`,
     );
   });
 

@@ -3,12 +3,14 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
+import { migrations } from "@entity/adapters/postgres";
 import { createTestDatabase, type TestDatabase } from "@entity/adapters/testing";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolatedEnv, runCli } from "./testing/cli.ts";
 
+const MIGRATIONS = Object.keys(migrations);
 const repoRoot = resolve(import.meta.dirname, "../../..");
 const scratch = mkdtempSync(join(tmpdir(), "invoke-"));
 let database: TestDatabase;
@@ -138,7 +140,9 @@ describe("devrunner invoke (sam local invoke, without Docker)", () => {
     expect(first.stderr).toMatch(/local cloud: fauxqs on http:\/\/127\.0\.0\.1:\d+/);
     // Migrated over the wire by the template's MigrationFunction (a Create event answered to a local URL).
     expect(first.stderr).toMatch(
-      /SchemaMigration \(Custom::SchemaMigration, by MigrationFunction\): SUCCESS in \d+ ms: applied 1 migration\(s\) to postgres postgres@127\.0\.0\.1:\d+\/postgres .*: 2026_11_27_0001_entities_observations_outbox/,
+      new RegExp(
+        `SchemaMigration \\(Custom::SchemaMigration, by MigrationFunction\\): SUCCESS in \\d+ ms: applied ${MIGRATIONS.length} migration\\(s\\) to postgres postgres@127\\.0\\.0\\.1:\\d+/postgres .*: ${MIGRATIONS.join(", ")}`,
+      ),
     );
     expect(first.code).toBe(0);
     const processed = await runCli(["process", "MY_CRYPTIC_ENTITY_XXX_YYY_20220608T043249"], own);

@@ -90,6 +90,9 @@ describe("parseMigrationConfig", () => {
       logLevel: "INFO",
       database: parseLambdaConfig(VALID).database,
       dbSecretArn: undefined,
+      secretMaxAgeMs: 300_000,
+      region: "us-east-1",
+      functionName: "entity-function",
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(() => parseMigrationConfig({ ...migrationEnv, DB_PORT: "x" })).toThrow(/^DB_PORT: /);
