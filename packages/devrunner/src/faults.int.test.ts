@@ -214,6 +214,36 @@ describe("fault injection through the local flow", () => {
     await assertEverythingOnce(flow, db, [...keys, "NUDGE_20220101T000000"]);
   });
 
+  it("an event whose first delivery failed is published by the schedule, with no more traffic", async () => {
+    const { database, db } = await openDatabase("faults_stranded");
+    const period = 3000;
+    // The visibility timeout respects AWS's rule (at least the function's 30 s Timeout), so the record's
+    // redelivery cannot be what publishes the event within the test: only the schedule can.
+    const flow = await flowOn({
+      functionEnv: envFor(database),
+      concurrency: 1,
+      visibilityTimeoutSeconds: 60,
+      schedulePeriodMs: period,
+    });
+    const outbound = flow.cloud.queues.get("OutboundEventsQueue")!;
+    flow.cloud.server.deleteQueue(outbound.name);
+    publish(flow, ["STRANDED_20220101T000000"]);
+    expect(
+      await waitUntil(async () => (await stored(db)) === 1 && flow.outcomes.length === 1, 20_000, 20),
+    ).toBe(true);
+    expect(flow.outcomes[0]!.failed.size).toBe(1);
+    expect(await pending(db)).toBe(1);
+    flow.cloud.server.createQueue(outbound.name);
+    const recovered = Date.now();
+    expect(await waitUntil(async () => (await pending(db)) === 0, 2 * period + 5000, 50)).toBe(true);
+    // Within one schedule period of the queue's recovery (plus the first retry's backoff and a margin).
+    expect(Date.now() - recovered).toBeLessThan(period + 4000);
+    expect(flow.outcomes).toHaveLength(1);
+    expect(
+      flow.bodies("OutboundEventsQueue").map((body) => (JSON.parse(body) as { key: string }).key),
+    ).toEqual(["STRANDED_20220101T000000"]);
+  });
+
   it("the function times out mid-batch: the records come back and are processed once", async () => {
     const { database, db } = await openDatabase("faults_timeout");
     const proxy = await startFaultProxy(String(database.config.host), Number(database.config.port), 0);

@@ -141,41 +141,56 @@ export async function startTogether(
   throw failed?.reason;
 }
 
+/** What a companion function's environment is made from (a custom resource's or a schedule's function). */
+export interface CompanionContext extends EnvVarsFileContext {
+  readonly template: SamTemplate;
+  readonly hostEnv: Readonly<Record<string, string | undefined>>;
+  readonly parameterOverrides: Readonly<Record<string, string>>;
+  /** The main function's environment: companions reach its database. */
+  readonly functionEnv: Readonly<Record<string, string>>;
+  readonly cloud: LocalCloud | undefined;
+}
+
+/**
+ * A function that runs beside the main one (its schema migration, its scheduled relay), from the same
+ * build: its own template environment, the main function's database unless the env-vars file gives this
+ * function its own (a DDL role), and the local cloud's SDK settings.
+ */
+export function companionEnvironment(
+  service: SamFunctionDefinition,
+  artifactsDir: string,
+  context: CompanionContext,
+): Record<string, string> {
+  const { template, functionEnv, cloud } = context;
+  const sameDatabase = Object.fromEntries(
+    Object.keys(service.environment)
+      .filter((name) => DATABASE_VARIABLE.test(name) && functionEnv[name] !== undefined)
+      .map((name) => [name, functionEnv[name]!]),
+  );
+  return {
+    ...lambdaRuntimeEnvironment(service, artifactsDir, context.hostEnv),
+    ...resolveEnvironment(service, template, context.parameterOverrides, cloud).values,
+    ...sameDatabase,
+    ...envVarsFileValues(service, context, ["Parameters", service.logicalId]),
+    ...(cloud ? cloud.sdkEnvironment : {}),
+  };
+}
+
 /** Each resource's function, from its build, with its environment: the function's database by default. */
 export async function prepareCustomResources(
   resources: readonly CustomResourceDefinition[],
   resourceWorkers: readonly ResourceWorker[],
-  context: EnvVarsFileContext & {
-    readonly template: SamTemplate;
-    readonly hostEnv: Readonly<Record<string, string | undefined>>;
-    readonly parameterOverrides: Readonly<Record<string, string>>;
-    readonly built: (logicalId: string) => Promise<BuiltFunctions>;
-    readonly functionEnv: Readonly<Record<string, string>>;
-    readonly cloud: LocalCloud | undefined;
-  },
+  context: CompanionContext & { readonly built: (logicalId: string) => Promise<BuiltFunctions> },
 ): Promise<PreparedCustomResource[]> {
-  const { template, functionEnv, cloud } = context;
   const prepared: PreparedCustomResource[] = [];
   for (const [index, resource] of resources.entries()) {
-    const service = samFunction(template, resource.serviceFunctionId);
+    const service = samFunction(context.template, resource.serviceFunctionId);
     const { artifactsDir } = await context.built(service.logicalId);
-    // The same database as the function, unless the env-vars file gives this function its own (a DDL role).
-    const sameDatabase = Object.fromEntries(
-      Object.keys(service.environment)
-        .filter((name) => DATABASE_VARIABLE.test(name) && functionEnv[name] !== undefined)
-        .map((name) => [name, functionEnv[name]!]),
-    );
     prepared.push({
       definition: resource,
       service,
-      env: {
-        ...lambdaRuntimeEnvironment(service, artifactsDir, context.hostEnv),
-        ...resolveEnvironment(service, template, context.parameterOverrides, cloud).values,
-        ...sameDatabase,
-        ...envVarsFileValues(service, context, [service.logicalId]),
-        ...(cloud ? cloud.sdkEnvironment : {}),
-      },
-      properties: resolveProperties(resource, template, context.parameterOverrides, cloud),
+      env: companionEnvironment(service, artifactsDir, context),
+      properties: resolveProperties(resource, context.template, context.parameterOverrides, context.cloud),
       worker: resourceWorkers[index]!,
     });
   }

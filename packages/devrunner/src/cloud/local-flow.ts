@@ -1,4 +1,4 @@
-import { resolveTemplateValue } from "@entity/adapters/sam";
+import { resolveTemplateValue, type SamTemplate } from "@entity/adapters/sam";
 import { UsageError } from "../errors.ts";
 import {
   createCustomResources,
@@ -10,7 +10,11 @@ import {
 } from "../invocation.ts";
 import { loadProductionPattern, type ProductionPolicy } from "../production.ts";
 import { FunctionWorker } from "../runtime/function-worker.ts";
+import { ensureBuilt } from "../function-build.ts";
+import { repositoryRoot } from "../paths.ts";
+import { companionEnvironment } from "../runtime-environment.ts";
 import { LocalEventSourceMapping, type BatchOutcome, type MappingSettings } from "./event-source-mapping.ts";
+import { LocalSchedule, scheduledFunctions, type ScheduledRun } from "./schedules.ts";
 import {
   LOCAL_REGION,
   localSqsClient,
@@ -41,6 +45,9 @@ export interface LocalFlowOptions {
   readonly onBatch?: (outcome: BatchOutcome) => void;
   readonly onError?: (error: unknown) => void;
   readonly note?: (text: string) => void;
+  /** Runs every schedule of the template this often instead of its rate (tests; cron expressions). */
+  readonly schedulePeriodMs?: number;
+  readonly onScheduledRun?: (run: ScheduledRun) => void;
 }
 
 export interface LocalFlow {
@@ -53,6 +60,8 @@ export interface LocalFlow {
   readonly deadLetterQueue: LocalQueue | undefined;
   readonly maxReceiveCount: number;
   readonly outcomes: readonly BatchOutcome[];
+  /** The template's schedules running locally (the outbox relay). */
+  readonly schedules: readonly LocalSchedule[];
   /** Bodies of the messages now in a queue of the template (by logical id), without consuming them. */
   bodies(logicalId: string): string[];
   stop(): Promise<void>;
@@ -158,6 +167,10 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       },
       onError: options.onError ?? (() => undefined),
     });
+    const schedules = await startSchedules(template, prepared, options).catch(async (error: unknown) => {
+      await prepared.close();
+      throw error;
+    });
     mapping.start();
     return {
       cloud,
@@ -167,6 +180,7 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       deadLetterQueue,
       maxReceiveCount: Number(resolve(redrive?.maxReceiveCount) ?? 0),
       outcomes,
+      schedules,
       bodies: (logicalId) => {
         const inspected = cloud.server.inspectQueue(cloud.queues.get(logicalId)?.name ?? logicalId);
         if (!inspected) return [];
@@ -177,6 +191,7 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
         ];
       },
       stop: async () => {
+        await Promise.all(schedules.map((schedule) => schedule.stop()));
         await mapping.stop();
         client.destroy();
         await prepared.close();
@@ -187,6 +202,51 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
     await cloud.stop();
     throw error;
   }
+}
+
+/**
+ * The template's schedules (the outbox relay every minute), each in its own warm execution environment
+ * with the same database and local cloud as the flow's function.
+ */
+async function startSchedules(
+  template: SamTemplate,
+  prepared: PreparedFunction,
+  options: LocalFlowOptions,
+): Promise<LocalSchedule[]> {
+  const note = options.note ?? (() => undefined);
+  const schedules: LocalSchedule[] = [];
+  const resolve = (raw: unknown): string | undefined =>
+    resolveTemplateValue(raw, options.parameterOverrides ?? {}, template, prepared.cloud?.resolveResource);
+  for (const schedule of scheduledFunctions(template, resolve)) {
+    const periodMs = options.schedulePeriodMs ?? schedule.periodMs;
+    const { logicalId } = schedule.definition;
+    if (periodMs === undefined) {
+      note(`schedule ${logicalId} ${schedule.expression}: not run locally (only rate() expressions are)`);
+      continue;
+    }
+    const { artifactsDir } = await ensureBuilt(template, logicalId, repositoryRoot(), note);
+    const env = companionEnvironment(schedule.definition, artifactsDir, {
+      template,
+      hostEnv: options.hostEnv ?? process.env,
+      parameterOverrides: options.parameterOverrides ?? {},
+      functionEnv: prepared.env,
+      cloud: prepared.cloud,
+      envVars: options.envVars,
+      envVarsPath: options.envVarsPath,
+      note,
+    });
+    const local = new LocalSchedule({
+      schedule,
+      env,
+      periodMs,
+      logSink: options.logSink ?? (() => undefined),
+      onRun: options.onScheduledRun ?? (() => undefined),
+    });
+    local.start();
+    note(`schedule ${logicalId} (${schedule.expression}) runs every ${Math.round(periodMs / 1000)} s`);
+    schedules.push(local);
+  }
+  return schedules;
 }
 
 /** Polls `check` until it returns true or the time is up. */

@@ -9,6 +9,7 @@ import { userPath } from "../paths.ts";
 import { formatReport } from "../runtime/function-worker.ts";
 import { refuseProduction } from "../production.ts";
 import { embeddedDataDir, loadCommandEnvironment, productionPolicy } from "../target.ts";
+import type { ScheduledRun } from "../cloud/schedules.ts";
 import { FUNCTION_OPTIONS } from "./invoke.ts";
 
 export const UP_HELP = `devrunner up [FunctionLogicalId] [options]
@@ -23,6 +24,7 @@ From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]
 Options:
   --port N                    emulator port (default 4566; 0 picks a free one)
   --visibility-timeout S      override every queue's VisibilityTimeout (seconds) for faster retries
+  --schedule-period S         run the template's schedules (the outbox relay, rate(1 minute)) every S seconds
   -n, --env-vars FILE         SAM env-vars JSON (as for invoke)
   -t, --template FILE         default template.yaml
   --parameter-overrides "K=V ..."
@@ -35,6 +37,7 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs("up", argv, {
     port: { type: "string", default: "4566" },
     "visibility-timeout": { type: "string" },
+    "schedule-period": { type: "string" },
     ...FUNCTION_OPTIONS,
     help: { type: "boolean", short: "h", default: false },
   });
@@ -67,6 +70,10 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
     logSink: (chunk) => process.stderr.write(chunk),
     onBatch: (outcome) => printBatch(outcome, flow.maxReceiveCount),
     onError: (error) => process.stderr.write(`event-source mapping: ${(error as Error).message}\n`),
+    ...(values["schedule-period"] === undefined
+      ? {}
+      : { schedulePeriodMs: positiveNumber("--schedule-period", values["schedule-period"]) * 1000 }),
+    onScheduledRun: printScheduledRun,
     note: (text) => void process.stderr.write(`${text}\n`),
   });
   const { cloud, queue, settings } = flow;
@@ -119,6 +126,31 @@ function printBatch(outcome: BatchOutcome, maxReceiveCount: number): void {
     lines.push(`  ${status.replace("${receives}", String(receives))} ${id} ${summarise(record.Body ?? "")}`);
   }
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** A schedule's run, when it did something or failed (an idle relay every minute is not news). */
+function printScheduledRun(run: ScheduledRun): void {
+  const { result } = run.report;
+  const response = result.status === "ok" ? (result.response as Record<string, unknown> | null) : undefined;
+  const busy =
+    response && ["published", "failed", "parked"].some((field) => Number(response[field] ?? 0) > 0);
+  if (result.status === "ok" && !busy) return;
+  const what =
+    result.status === "ok"
+      ? JSON.stringify(response)
+      : result.status === "error"
+        ? `${result.error.errorType}: ${result.error.errorMessage}`
+        : "timed out";
+  process.stdout.write(
+    `schedule ${run.logicalId}: ${what}  (${formatReport(run.report).replace(/\t/g, "  ")})\n`,
+  );
+}
+
+function positiveNumber(flag: string, text: string): number {
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || value <= 0)
+    throw new UsageError(`${flag} must be a positive number of seconds, not '${text}'`);
+  return value;
 }
 
 function summarise(body: string): string {
