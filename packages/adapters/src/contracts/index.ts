@@ -5,3 +5,4 @@ export {
   type EventPublisherHarness,
 } from "./event-publisher.contract.ts";
 export { testOutboxContract } from "./outbox.contract.ts";
+export { testDeadLetterQueueContract, type DeadLetterQueueHarness } from "./dead-letter-queue.contract.ts";

@@ -9,6 +9,7 @@ import type { FauxqsServer } from "fauxqs";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testDeadLetterQueueContract } from "../contracts/dead-letter-queue.contract.ts";
 import { sampleEvents, testEventPublisherContract } from "../contracts/event-publisher.contract.ts";
 import { ManualClock } from "../memory/clocks.ts";
 import { KyselyEntityStore } from "../postgres/kysely-entity-store.ts";
@@ -17,6 +18,7 @@ import { migrateToLatest } from "../postgres/migrate.ts";
 import type { EntityDatabase } from "../postgres/schema.ts";
 import { queuedBodies, startTestFauxqs } from "../testing/fauxqs.ts";
 import { createTestDatabase } from "../testing/postgres-test-database.ts";
+import { SqsDeadLetterQueue } from "./sqs-dead-letter-queue.ts";
 import { SqsEventPublisher, messageGroupId } from "./sqs-event-publisher.ts";
 
 let server: FauxqsServer;
@@ -57,6 +59,32 @@ testEventPublisherContract("SQS (fauxqs)", () => {
     close: () => Promise.resolve(),
   });
 });
+
+for (const fifo of [false, true]) {
+  testDeadLetterQueueContract(`SQS (fauxqs${fifo ? ", FIFO" : ""})`, () => {
+    const queue = newQueue({}, fifo);
+    return Promise.resolve({
+      deadLetters: new SqsDeadLetterQueue({ queueUrl: queue.url, client: () => client }),
+      received: async (count) => {
+        const deadline = Date.now() + 2000;
+        let messages = server.inspectQueue(queue.name)?.messages.ready ?? [];
+        while (messages.length < count && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          messages = server.inspectQueue(queue.name)?.messages.ready ?? [];
+        }
+        return messages.map((message) => ({
+          messageId: message.messageAttributes?.originalMessageId?.StringValue ?? "",
+          body: message.body,
+          reasonCode: message.messageAttributes?.failureCode?.StringValue ?? "",
+          reason: message.messageAttributes?.failureReason?.StringValue ?? "",
+          ...(message.messageGroupId ? { group: message.messageGroupId } : {}),
+        }));
+      },
+      keepsGroups: fifo,
+      close: () => Promise.resolve(),
+    });
+  });
+}
 
 describe("SqsEventPublisher on fauxqs", () => {
   it("sends event type and id as message attributes", async () => {
