@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -13,6 +13,7 @@ import {
   type TestSqsEmulator,
 } from "@entity/adapters/testing";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { unzipSync } from "fflate";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -215,6 +216,35 @@ describe("the built EntityFunction artifact", () => {
         reason: expect.stringMatching(/does not parse/) as string,
       },
     ]);
+  });
+
+  it("ships as a zip that unzips to the same files and runs from them", async () => {
+    const zipDir = mkdtempSync(join(tmpdir(), "zipped-"));
+    const zipPath = join(zipDir, "entity-function.zip");
+    await promisify(execFile)(process.execPath, [
+      join(repoRoot, "packages/lambda/scripts/build.ts"),
+      "--outdir",
+      join(zipDir, "built"),
+      "--zip",
+      zipPath,
+      "--quiet",
+    ]);
+    const unzipped = unzipSync(readFileSync(zipPath));
+    expect(Object.keys(unzipped).sort()).toEqual(readdirSync(join(zipDir, "built")).sort());
+    const taskRoot = join(zipDir, "unzipped");
+    mkdirSync(taskRoot);
+    for (const [name, bytes] of Object.entries(unzipped)) writeFileSync(join(taskRoot, name), bytes);
+    await migrateToLatest(db);
+    process.env = { ...originalEnv, ...functionEnv() };
+    const { handler } = (await import(join(taskRoot, "index.mjs"))) as { handler: Handler };
+    const event = sampleEvent("my_test_entity_a1.json");
+    expect(await handler(event, context())).toEqual({ batchItemFailures: [] });
+    const stored = await db
+      .selectFrom("observation")
+      .select("key")
+      .where("message_id", "=", event.Records[0]!.messageId)
+      .execute();
+    expect(stored).toHaveLength(1);
   });
 
   it("fails its init, naming the variable, when the environment is wrong", async () => {
