@@ -1,5 +1,6 @@
-// Every adapter. Entry points that care about load time import a narrower subpath
-// (@entity/adapters/postgres, /memory, /sqs, /pglite).
+// The adapters a deployed function uses: in memory, Postgres, SQS and its credential sources. PGlite and
+// the SAM template reader have their own subpaths (/pglite, /sam), so the Lambda bundle never pulls them in;
+// the devrunner imports the narrower /postgres, /memory and /sqs to load only what a command needs.
 export * from "./memory.ts";
 export * from "./postgres.ts";
 export * from "./sqs.ts";

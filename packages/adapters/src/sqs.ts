@@ -7,4 +7,3 @@ export {
   type SqsEventPublisherOptions,
 } from "./sqs/sqs-event-publisher.ts";
 export { SqsDeadLetterQueue } from "./sqs/sqs-dead-letter-queue.ts";
-export { SQS_MAX_BATCH_ENTRIES, SQS_MAX_MESSAGE_BYTES } from "./sqs/send-batches.ts";

@@ -155,7 +155,7 @@ export function formatEntityKey(key: Pick<EntityKey, "name" | "observedAt">): st
   return `${key.name}_${formatStamp(key.observedAt)}`;
 }
 
-export function formatStamp(instant: Date): string {
+function formatStamp(instant: Date): string {
   const pad = (n: number, width: number): string => String(n).padStart(width, "0");
   return (
     pad(instant.getUTCFullYear(), 4) +

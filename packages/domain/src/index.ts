@@ -1,7 +1,6 @@
 export {
   MAX_NAME_LENGTH,
   formatEntityKey,
-  formatStamp,
   parseEntityKey,
   type EntityKey,
   type EntityKeyParseResult,

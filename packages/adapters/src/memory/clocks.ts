@@ -21,8 +21,4 @@ export class ManualClock implements Clock {
   advance(milliseconds: number): void {
     this.current = new Date(this.current.getTime() + milliseconds);
   }
-
-  set(instant: Date): void {
-    this.current = new Date(instant);
-  }
 }

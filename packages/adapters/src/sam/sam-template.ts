@@ -46,7 +46,9 @@ function cloudFormationTags(): Tags {
     const key = name === "Ref" || name === "Condition" ? name : `Fn::${name}`;
     tags.push({
       tag: `!${name}`,
-      resolve: (value: string) => ({ [key]: name === "GetAtt" ? value.split(".") : value }),
+      // `!GetAtt A.B.C` is `[A, "B.C"]`: CloudFormation splits at the first dot only (attributes such as
+      // `Endpoint.Address` have dots of their own).
+      resolve: (value: string) => ({ [key]: name === "GetAtt" ? splitAtFirstDot(value) : value }),
     });
     for (const collection of ["seq", "map"] as const) {
       tags.push({
@@ -57,6 +59,11 @@ function cloudFormationTags(): Tags {
     }
   }
   return tags;
+}
+
+function splitAtFirstDot(value: string): string[] {
+  const dot = value.indexOf(".");
+  return dot < 0 ? [value] : [value.slice(0, dot), value.slice(dot + 1)];
 }
 
 /** Parses a SAM / CloudFormation template, understanding the short-form intrinsic tags. */

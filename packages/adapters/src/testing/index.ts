@@ -12,6 +12,5 @@ export {
   type TestSqsEmulator,
 } from "./fauxqs.ts";
 export { createTestDatabase, type TestDatabase } from "./postgres-test-database.ts";
-export { resetEntityTables } from "./postgres-harness.ts";
 export { createTestCertificates, startPortForward, type TestCertificates } from "./tls-fixtures.ts";
-export { DEFAULT_POSTGRES_TEST_IMAGE, postgresTestImage } from "./postgres-image.ts";
+export { postgresTestImage } from "./postgres-image.ts";

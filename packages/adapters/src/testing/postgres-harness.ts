@@ -6,7 +6,7 @@ import { KyselyOutbox } from "../postgres/kysely-outbox.ts";
 import type { EntityDatabase } from "../postgres/schema.ts";
 
 /** Empties every table (and restarts the outbox sequence) so each test starts from a clean database. */
-export async function resetEntityTables(db: Kysely<EntityDatabase>): Promise<void> {
+async function resetEntityTables(db: Kysely<EntityDatabase>): Promise<void> {
   await sql`truncate table observation, outbox, entity restart identity cascade`.execute(db);
 }
 
