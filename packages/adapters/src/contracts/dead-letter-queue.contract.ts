@@ -65,12 +65,24 @@ export function testDeadLetterQueueContract(
 
     it("reports a letter it cannot take instead of throwing, and takes the others", async () => {
       const sent = letters(3, "sized");
-      sent[1] = { ...sent[1]!, body: "x".repeat(1_100_000) };
+      const oversized = { ...sent[1]!, body: "x".repeat(1_100_000) };
+      sent[1] = oversized;
       const result = await harness.deadLetters.send(sent);
-      expect(result.failed).toEqual([sent[1]!.messageId]);
+      expect(result.failed).toEqual([oversized.messageId]);
       expect((await harness.received(2)).map((letter) => letter.messageId).sort()).toEqual(
         [sent[0]!.messageId, sent[2]!.messageId].sort(),
       );
+    });
+
+    it("keeps a body just under SQS's 1 MiB whole, shortening only the reason to fit", async () => {
+      const [letter] = letters(1, "edge");
+      const body = "b".repeat(1_048_576 - 2_000);
+      const edge = { ...letter!, body, reason: "r".repeat(5000) };
+      expect(await harness.deadLetters.send([edge])).toEqual({ failed: [] });
+      const [received] = await harness.received(1);
+      expect(received?.body).toBe(body);
+      expect(received?.reasonCode).toBe(edge.reasonCode);
+      expect(received?.reason.startsWith("r")).toBe(true);
     });
 
     it("does nothing for an empty list", async () => {

@@ -236,7 +236,10 @@ const openBody: fc.Arbitrary<BodyCase> = fc.oneof(
     .map((text) => open(text, "json-ish fragments")),
 );
 
-/** Bodies near SQS's 1 MiB limit; some carry a valid key that must still be stored. */
+/**
+ * Bodies near SQS's 1 MiB limit (in UTF-8 bytes, as SQS counts: multi-byte padding repeats fewer times);
+ * some carry a valid key that must still be stored.
+ */
 const hugeBodies: readonly ((size: number, key: string, dress: EnvelopeDecoration) => BodyCase)[] = [
   (size) => deadLetter("A".repeat(size), "huge: letters only"),
   (size) => deadLetter(`${"X".repeat(size)}_20220101T000000`, "huge: name too long"),
@@ -251,11 +254,11 @@ const hugeBodies: readonly ((size: number, key: string, dress: EnvelopeDecoratio
   (size, key) =>
     carrying(key, JSON.stringify({ entity: key, padding: "p".repeat(size) }), "huge: json with padding"),
   (size, key, dress) =>
-    carrying(key, snsEnvelope(key, { ...dress, subject: "😀".repeat(size / 2) }), "huge: sns subject"),
+    carrying(key, snsEnvelope(key, { ...dress, subject: "😀".repeat(size / 4) }), "huge: sns subject"),
   (size, key, dress) =>
     carrying(
       key,
-      snsEnvelope(JSON.stringify({ padding: "\u00e9".repeat(size), entity: key }), dress),
+      snsEnvelope(JSON.stringify({ padding: "\u00e9".repeat(size / 2), entity: key }), dress),
       "huge: sns+json",
     ),
 ];
