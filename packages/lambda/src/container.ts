@@ -1,7 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import {
-  KyselyEntityStore,
-  KyselyOutbox,
   SqsDeadLetterQueue,
   SqsEventPublisher,
   SystemClock,
@@ -11,16 +9,20 @@ import {
   lazySqsClient,
   type CredentialSource,
   type PostgresDatabase,
+  type EntityDatabase,
   type SqsClientProvider,
 } from "@entity/adapters";
+import { PORTS, entityServiceModule, kyselyStoreModule, rootContainer } from "@entity/adapters/wiring";
 import {
-  createEntityService,
+  DEFAULT_OUTBOX_POLICY,
   type Clock,
   type DeadLetterQueue,
   type EntityService,
   type EventPublisher,
+  type OutboxPolicy,
 } from "@entity/domain";
-import { Container } from "inversify";
+import type { Container } from "inversify";
+import type { Kysely } from "kysely";
 import { createSqsBatchHandler, type SqsBatchHandler } from "./batch-handler.ts";
 import type { LambdaConfig } from "./config.ts";
 import { credentialsFor, type SecretsClientProvider } from "./database-credentials.ts";
@@ -28,21 +30,19 @@ import type { HandlerLogger } from "./logger.ts";
 import { createRelayHandler, type RelayHandler } from "./relay-handler.ts";
 import { FunctionTimeout, functionSessionLimits } from "./session-limits.ts";
 
-/** Explicit tokens: esbuild emits no decorator metadata, so nothing is resolved by type. */
+/**
+ * Explicit tokens (esbuild emits no decorator metadata, so nothing is resolved by type): the ports'
+ * shared ones (PORTS, @entity/adapters/wiring) and the Lambda's own.
+ */
 export const TOKENS = {
+  ...PORTS,
   config: Symbol.for("LambdaConfig"),
   logger: Symbol.for("Logger"),
   sqsClient: Symbol.for("SqsClientProvider"),
   secretsClient: Symbol.for("SecretsManagerClientProvider"),
   credentials: Symbol.for("CredentialSource"),
   functionTimeout: Symbol.for("FunctionTimeout"),
-  database: Symbol.for("PostgresDatabase"),
-  repository: Symbol.for("EntityRepository"),
-  outbox: Symbol.for("Outbox"),
-  publisher: Symbol.for("EventPublisher"),
-  deadLetters: Symbol.for("DeadLetterQueue"),
-  clock: Symbol.for("Clock"),
-  service: Symbol.for("EntityService"),
+  postgres: Symbol.for("PostgresDatabase"),
   schemaCheck: Symbol.for("SchemaCheck"),
   handler: Symbol.for("SqsBatchHandler"),
   relayHandler: Symbol.for("RelayHandler"),
@@ -60,7 +60,7 @@ export interface LambdaOverrides {
  * use, so a cold start pays only for imports.
  */
 export function buildLambdaContainer(config: LambdaConfig, overrides: LambdaOverrides = {}): Container {
-  const container = new Container({ defaultScope: "Singleton" });
+  const container = rootContainer();
   container.bind<LambdaConfig>(TOKENS.config).toConstantValue(config);
   container.bind<HandlerLogger>(TOKENS.logger).toConstantValue(
     overrides.logger ??
@@ -77,23 +77,11 @@ export function buildLambdaContainer(config: LambdaConfig, overrides: LambdaOver
   bindDatabase(container);
   bindMessaging(container);
   container.bind<Clock>(TOKENS.clock).toConstantValue(new SystemClock());
-  container.bind<EntityService>(TOKENS.service).toResolvedValue(
-    (
-      cfg: LambdaConfig,
-      repository: KyselyEntityStore,
-      outbox: KyselyOutbox,
-      publisher: EventPublisher,
-      clock: Clock,
-    ) =>
-      createEntityService({
-        repository,
-        outbox,
-        publisher,
-        clock,
-        outboxPolicy: { maxAttempts: cfg.outboxMaxAttempts },
-      }),
-    [TOKENS.config, TOKENS.repository, TOKENS.outbox, TOKENS.publisher, TOKENS.clock],
-  );
+  container.bind<OutboxPolicy>(TOKENS.outboxPolicy).toConstantValue({
+    ...DEFAULT_OUTBOX_POLICY,
+    maxAttempts: config.outboxMaxAttempts,
+  });
+  container.load(kyselyStoreModule, entityServiceModule);
   bindHandlers(container);
   return container;
 }
@@ -106,7 +94,7 @@ function bindDatabase(container: Container): void {
       (cfg: LambdaConfig, secrets: SecretsClientProvider) => credentialsFor(cfg, secrets),
       [TOKENS.config, TOKENS.secretsClient],
     );
-  container.bind<PostgresDatabase>(TOKENS.database).toResolvedValue(
+  container.bind<PostgresDatabase>(TOKENS.postgres).toResolvedValue(
     (cfg: LambdaConfig, credentials: CredentialSource | undefined, timeout: FunctionTimeout) =>
       createPostgresDatabase(cfg.database, {
         ...(credentials ? { credentials } : {}),
@@ -116,15 +104,12 @@ function bindDatabase(container: Container): void {
     [TOKENS.config, TOKENS.credentials, TOKENS.functionTimeout],
   );
   container
-    .bind<KyselyEntityStore>(TOKENS.repository)
-    .toResolvedValue((database: PostgresDatabase) => new KyselyEntityStore(database.db), [TOKENS.database]);
-  container
-    .bind<KyselyOutbox>(TOKENS.outbox)
-    .toResolvedValue((database: PostgresDatabase) => new KyselyOutbox(database.db), [TOKENS.database]);
+    .bind<Kysely<EntityDatabase>>(TOKENS.database)
+    .toResolvedValue((postgres: PostgresDatabase) => postgres.db, [TOKENS.postgres]);
   container
     .bind<() => Promise<void>>(TOKENS.schemaCheck)
     .toResolvedValue(
-      (database: PostgresDatabase) => memoisedUntilSuccess(() => assertSchemaCurrent(database.db)),
+      (db: Kysely<EntityDatabase>) => memoisedUntilSuccess(() => assertSchemaCurrent(db)),
       [TOKENS.database],
     );
 }
@@ -169,7 +154,7 @@ function bindHandlers(container: Container): void {
       TOKENS.deadLetters,
       TOKENS.logger,
       TOKENS.schemaCheck,
-      TOKENS.database,
+      TOKENS.postgres,
       TOKENS.functionTimeout,
     ],
   );
@@ -188,7 +173,7 @@ function bindHandlers(container: Container): void {
         interrupt: (graceMs) => database.interrupt(graceMs),
         onInvocation: (remainingMs) => timeout.observe(remainingMs),
       }),
-    [TOKENS.service, TOKENS.logger, TOKENS.schemaCheck, TOKENS.database, TOKENS.functionTimeout],
+    [TOKENS.service, TOKENS.logger, TOKENS.schemaCheck, TOKENS.postgres, TOKENS.functionTimeout],
   );
 }
 

@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createPostgresDatabase, describeDatabaseTarget, lazySecretsManagerClient } from "@entity/adapters";
-import { Container } from "inversify";
+import type { Container } from "inversify";
+import { rootContainer } from "@entity/adapters/wiring";
 import type { Kysely } from "kysely";
 import type { MigrationConfig } from "./config.ts";
 import { credentialsFor, type SecretsClientProvider } from "./database-credentials.ts";
@@ -30,7 +31,7 @@ export function buildMigrationContainer(
   config: MigrationConfig,
   overrides: MigrationOverrides = {},
 ): Container {
-  const container = new Container({ defaultScope: "Singleton" });
+  const container = rootContainer();
   container.bind<MigrationConfig>(MIGRATION_TOKENS.config).toConstantValue(config);
   container.bind<ResponseLogger>(MIGRATION_TOKENS.logger).toConstantValue(
     overrides.logger ??

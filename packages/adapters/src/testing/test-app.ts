@@ -1,12 +1,9 @@
-import {
-  createEntityService,
-  type EntityEvent,
-  type EntityService,
-  type ProcessResult,
-} from "@entity/domain";
+import type { Clock, EntityEvent, EntityService, EventPublisher, ProcessResult } from "@entity/domain";
+import { ContainerModule } from "inversify";
 import { ManualClock } from "../memory/clocks.ts";
 import { InMemoryEntityStore, type InMemoryEntityStoreOptions } from "../memory/in-memory-entity-store.ts";
 import { InMemoryEventPublisher } from "../memory/in-memory-event-publisher.ts";
+import { PORTS, entityServiceModule, inMemoryStoreModule, rootContainer } from "../wiring.ts";
 
 export interface TestApp extends EntityService {
   /** Processes one key (a fresh message id unless given), then delivers its event, as the Lambda does. */
@@ -19,14 +16,23 @@ export interface TestApp extends EntityService {
 }
 
 /**
- * The tests' composition root: the domain's use cases wired to in-memory adapters, with handles to
- * inspect what was stored and published and to inject faults.
+ * The tests' composition root: the domain's use cases wired to in-memory adapters (the same modules and
+ * tokens as the Lambda's and the devrunner's roots), with handles to inspect what was stored and
+ * published and to inject faults.
  */
 export function createTestApp(options: { now?: Date; store?: InMemoryEntityStoreOptions } = {}): TestApp {
   const store = new InMemoryEntityStore(options.store);
   const publisher = new InMemoryEventPublisher();
   const clock = new ManualClock(options.now);
-  const service = createEntityService({ repository: store, outbox: store, publisher, clock });
+  const container = rootContainer(
+    inMemoryStoreModule(store),
+    new ContainerModule(({ bind }) => {
+      bind<EventPublisher>(PORTS.publisher).toConstantValue(publisher);
+      bind<Clock>(PORTS.clock).toConstantValue(clock);
+    }),
+    entityServiceModule,
+  );
+  const service = container.get<EntityService>(PORTS.service);
   let messages = 0;
   return {
     ...service,
