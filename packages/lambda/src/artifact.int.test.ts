@@ -11,11 +11,12 @@ import {
   startTestFauxqs,
   type TestDatabase,
   type TestSqsEmulator,
+  testKysely,
 } from "@entity/adapters/testing";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { unzipSync } from "fflate";
-import { Kysely, PostgresDialect, sql } from "kysely";
-import pg from "pg";
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LAMBDA_ENV_VARIABLES } from "./config.ts";
 
@@ -107,7 +108,7 @@ beforeAll(async () => {
   );
   console.log(stdout.trim());
   database = await createTestDatabase("lambda");
-  db = new Kysely<EntityDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }) });
+  db = testKysely<EntityDatabase>(database.config);
   emulator = await startTestFauxqs();
   outboundUrl = emulator.server.createQueue("outbound-events").queueUrl;
   dlqUrl = emulator.server.createQueue("entity-dlq").queueUrl;

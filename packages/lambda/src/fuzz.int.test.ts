@@ -1,7 +1,6 @@
 import { migrateToLatest, type EntityDatabase } from "@entity/adapters/postgres";
-import { createTestDatabase } from "@entity/adapters/testing";
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import { createTestDatabase, testKysely } from "@entity/adapters/testing";
+import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fuzzHandler, postgresTarget, type FuzzReport, type FuzzTarget } from "./testing/fuzz/index.ts";
 
@@ -16,9 +15,7 @@ let target: FuzzTarget;
 
 beforeAll(async () => {
   const database = await createTestDatabase("fuzz");
-  db = new Kysely<EntityDatabase>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ ...database.config, max: 2 }) }),
-  });
+  db = testKysely<EntityDatabase>(database.config, { max: 2 });
   await migrateToLatest(db);
   target = await postgresTarget(db);
 });

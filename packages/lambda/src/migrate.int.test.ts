@@ -7,8 +7,14 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { migrations } from "@entity/adapters";
 import { parseSamTemplate, samFunction } from "@entity/adapters/sam";
-import { createTestDatabase, startFakeSecretsManager, type TestDatabase } from "@entity/adapters/testing";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import {
+  createTestDatabase,
+  startFakeSecretsManager,
+  type TestDatabase,
+  testKysely,
+} from "@entity/adapters/testing";
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIGRATION_ENV_VARIABLES } from "./config.ts";
@@ -47,9 +53,7 @@ beforeAll(async () => {
     },
   );
   database = await createTestDatabase("migfn");
-  admin = new Kysely<unknown>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ ...database.config, max: 2 }) }),
-  });
+  admin = testKysely<unknown>(database.config, { max: 2 });
   // The two roles exactly as the README sets them up: the migration role owns what it creates; the
   // function's role reads and writes the rows of what the migrations create, from the moment it exists.
   const migrator = `migrator_${database.name}`.slice(0, 60);
@@ -270,7 +274,7 @@ describe("MigrationFunction answers CloudFormation (Custom::SchemaMigration) on 
 
   it("a failing migration answers FAILED with the migration's name and the database's error", async () => {
     const drifted = await createTestDatabase("migfn_drift");
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool(drifted.config) }) });
+    const db = testKysely<unknown>(drifted.config);
     try {
       // Someone created a table by hand: the first migration cannot create it.
       await sql`create table entity (name text)`.execute(db);

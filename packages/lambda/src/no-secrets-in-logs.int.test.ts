@@ -10,9 +10,10 @@ import {
   startTestFauxqs,
   type TestDatabase,
   type TestSqsEmulator,
+  testKysely,
 } from "@entity/adapters/testing";
-import { Kysely, PostgresDialect, sql } from "kysely";
-import pg from "pg";
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // The function runs as a least-privilege role (DML on its own tables, no DDL) whose password lives in a
@@ -42,7 +43,7 @@ beforeAll(async () => {
   ]);
   bundle = join(outdir, "index.mjs");
   database = await createTestDatabase("secrets");
-  db = new Kysely<EntityDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }) });
+  db = testKysely<EntityDatabase>(database.config);
   await migrateToLatest(db);
   // The function's own role: reads and writes rows, reads the migration table, creates nothing.
   const role = `entity_app_${database.name}`.slice(0, 60);

@@ -11,9 +11,11 @@ import {
   startTestFauxqs,
   type TestDatabase,
   type TestSqsEmulator,
+  testKysely,
 } from "@entity/adapters/testing";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -45,7 +47,7 @@ beforeAll(async () => {
     },
   );
   database = await createTestDatabase("prodfaults");
-  db = new Kysely<EntityDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }) });
+  db = testKysely<EntityDatabase>(database.config);
   await migrateToLatest(db);
   emulator = await startTestFauxqs();
   // Events longer than 1 KiB are refused by this queue (SQS's InvalidParameterValue, a sender fault).

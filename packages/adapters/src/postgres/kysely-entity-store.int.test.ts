@@ -1,8 +1,9 @@
 import { createEntityService } from "@entity/domain";
 import { PostgreSqlContainer } from "@testcontainers/postgresql";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { testKysely } from "../testing/test-database.ts";
 import { testEntityRepositoryContract } from "../contracts/entity-repository.contract.ts";
 import { testOutboxContract } from "../contracts/outbox.contract.ts";
 import { ManualClock } from "../memory/clocks.ts";
@@ -14,17 +15,12 @@ import { postgresTestImage } from "../testing/postgres-image.ts";
 import { KyselyEntityStore } from "./kysely-entity-store.ts";
 import { KyselyOutbox } from "./kysely-outbox.ts";
 import { migrateToLatest } from "./migrate.ts";
-import type { EntityDatabase } from "./schema.ts";
-
-function kyselyOver(pool: pg.Pool): Kysely<EntityDatabase> {
-  return new Kysely<EntityDatabase>({ dialect: new PostgresDialect({ pool }) });
-}
 
 const postgres = migratedStoreHarness(async () => {
   const database = await createTestDatabase("contract");
   return {
-    db: kyselyOver(new pg.Pool({ ...database.config, max: 5 })),
-    second: kyselyOver(new pg.Pool({ ...database.config, max: 5 })),
+    db: testKysely(database.config, { max: 5 }),
+    second: testKysely(database.config, { max: 5 }),
   };
 });
 afterAll(() => postgres.close());
@@ -42,7 +38,7 @@ describe("lock budget on Postgres", () => {
 
   it("locks a batch's 1,000 existing names with row locks, taking no slot per name in the lock table", async () => {
     const database = await createTestDatabase("locks");
-    const db = kyselyOver(new pg.Pool({ ...database.config, max: 2 }));
+    const db = testKysely(database.config, { max: 2 });
     await migrateToLatest(db);
     const service = createEntityService({
       repository: new KyselyEntityStore(db),
@@ -86,7 +82,7 @@ describe("lock budget on Postgres", () => {
       password: container.getPassword(),
       database: container.getDatabase(),
     };
-    const databases = Array.from({ length: 20 }, () => kyselyOver(new pg.Pool({ ...config, max: 1 })));
+    const databases = Array.from({ length: 20 }, () => testKysely(config, { max: 1 }));
     try {
       await migrateToLatest(databases[0]!);
       const services = databases.map((db) =>
@@ -122,17 +118,18 @@ describe("lock budget on Postgres", () => {
 describe("batch cost on Postgres", () => {
   it("processes and relays 1,000 entities in a handful of round trips, counted at the pg client", async () => {
     const database = await createTestDatabase("roundtrips");
-    const pool = new pg.Pool({ ...database.config, max: 1 });
     const statements: string[] = [];
-    pool.on("connect", (client) => {
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-        const first = args[0];
-        statements.push(typeof first === "string" ? first : String((first as { text?: string }).text));
-        return query(...args);
-      };
+    const db = testKysely(database.config, {
+      max: 1,
+      onConnect: (client) => {
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+          const first = args[0];
+          statements.push(typeof first === "string" ? first : String((first as { text?: string }).text));
+          return query(...args);
+        };
+      },
     });
-    const db = kyselyOver(pool);
     await migrateToLatest(db);
     statements.length = 0;
 

@@ -1,6 +1,5 @@
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
 import { describe, expect, it } from "vitest";
+import { testKysely } from "../testing/test-database.ts";
 import { SchemaNotCurrentError } from "../errors.ts";
 import { createTestDatabase } from "../testing/postgres-test-database.ts";
 import { assertSchemaCurrent, migrateToLatest, migrationStatus } from "./migrate.ts";
@@ -9,7 +8,7 @@ import { migrations } from "./migrations/index.ts";
 describe("migrations on Postgres 17", () => {
   it("reports pending migrations, applies them in order, and is idempotent", async () => {
     const database = await createTestDatabase("migrate");
-    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }) });
+    const db = testKysely<any>(database.config);
     try {
       const names = Object.keys(migrations);
       expect((await migrationStatus(db)).map((status) => [status.name, status.executedAt])).toEqual(

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testKysely } from "../testing/test-database.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/postgres-test-database.ts";
 import { migrateToLatest } from "./migrate.ts";
 import { readConnectionCapacity, readRolePrivileges, readServerIdentity } from "./server-inspection.ts";
@@ -12,7 +13,7 @@ let role: string;
 
 beforeAll(async () => {
   database = await createTestDatabase("inspect");
-  owner = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ ...database.config, max: 1 }) }) });
+  owner = testKysely(database.config, { max: 1 });
   await migrateToLatest(owner);
   // The README's least-privilege grants.
   role = `app_${database.name}`.slice(0, 60);

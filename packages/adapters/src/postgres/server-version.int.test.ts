@@ -1,6 +1,7 @@
-import { Kysely, PostgresDialect, sql } from "kysely";
-import pg from "pg";
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { testKysely } from "../testing/test-database.ts";
 import { createTestDatabase } from "../testing/postgres-test-database.ts";
 
 describe("the integration Postgres container", () => {
@@ -11,7 +12,7 @@ describe("the integration Postgres container", () => {
 
   it("answers Kysely + pg queries and runs PostgreSQL 17", async () => {
     const database = await createTestDatabase("version");
-    db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }) });
+    db = testKysely<unknown>(database.config);
     const result = await sql<{ server_version: string; version: string }>`
       select current_setting('server_version') as server_version, version() as version
     `.execute(db);

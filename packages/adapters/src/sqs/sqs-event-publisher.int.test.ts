@@ -6,9 +6,9 @@ import {
   type EventPublisher,
 } from "@entity/domain";
 import type { FauxqsServer } from "fauxqs";
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testKysely } from "../testing/test-database.ts";
 import { testDeadLetterQueueContract } from "../contracts/dead-letter-queue.contract.ts";
 import { sampleEvents, testEventPublisherContract } from "../contracts/event-publisher.contract.ts";
 import { ManualClock } from "../memory/clocks.ts";
@@ -209,9 +209,7 @@ describe("SqsEventPublisher on fauxqs", () => {
 describe("outbox relay with the emulator stopped mid-relay", () => {
   it("keeps undelivered events pending and delivers every committed event once the emulator is back", async () => {
     const database = await createTestDatabase("relay");
-    const db = new Kysely<EntityDatabase>({
-      dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }),
-    });
+    const db = testKysely<EntityDatabase>(database.config);
     await migrateToLatest(db);
     const store = new KyselyEntityStore(db);
     const outbox = new KyselyOutbox(db);
@@ -268,10 +266,7 @@ describe("outbox relay with the emulator stopped mid-relay", () => {
 describe("two relays on separate connections (two processes)", () => {
   it("deliver every event exactly once between them", async () => {
     const database = await createTestDatabase("relays");
-    const open = (): Kysely<EntityDatabase> =>
-      new Kysely<EntityDatabase>({
-        dialect: new PostgresDialect({ pool: new pg.Pool({ ...database.config, max: 1 }) }),
-      });
+    const open = (): Kysely<EntityDatabase> => testKysely<EntityDatabase>(database.config, { max: 1 });
     const [first, second] = [open(), open()];
     await migrateToLatest(first);
     const queue = newQueue();

@@ -14,3 +14,4 @@ export {
 export { createTestDatabase, type TestDatabase } from "./postgres-test-database.ts";
 export { createTestCertificates, startPortForward, type TestCertificates } from "./tls-fixtures.ts";
 export { postgresTestImage } from "./postgres-image.ts";
+export { migratedTestDatabase, testKysely, testServiceOn } from "./test-database.ts";
