@@ -1,5 +1,10 @@
 // The dependency direction of the architecture, checked on every `pnpm lint`. No exemptions:
-// an exemption is how such rules rot. `.ci/check-dependency-rules.sh` proves each rule fails when broken.
+// an exemption is how such rules rot. `.ci/dependency-rules.int.test.ts` proves each rule fails when broken.
+
+// Production code: what ships or runs for users. Tests, test support (testing/, contracts/), build scripts,
+// the benchmark and the soak (a load test that starts containers) are tooling.
+const PRODUCTION = "^packages/[^/]+/src/";
+const TOOLING = "(\\.test\\.ts$|/src/(testing|contracts)/|^packages/devrunner/src/(soak/|commands/soak\\.ts$))";
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -32,6 +37,21 @@ module.exports = {
       to: { path: "^packages/devrunner/" },
     },
     {
+      name: "production-has-no-dev-dependencies",
+      comment:
+        "What production code imports at run time is a runtime dependency of its package, not a devDependency.",
+      severity: "error",
+      from: { path: PRODUCTION, pathNot: TOOLING },
+      to: { dependencyTypes: ["npm-dev"] },
+    },
+    {
+      name: "production-has-no-test-support",
+      comment: "Production code never imports test support (testing/, contracts/, @entity/adapters/testing).",
+      severity: "error",
+      from: { path: PRODUCTION, pathNot: TOOLING },
+      to: { path: "^packages/[^/]+/src/(testing|contracts)/" },
+    },
+    {
       name: "lambda-bundle-has-no-test-support",
       comment:
         "The Lambda's source never imports test support (its own src/testing, the adapters' harness): the bundle stays free of fast-check, vitest and testcontainers.",
@@ -62,9 +82,9 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "(^|/)(dist|node_modules|\\.bundle)/" },
+    exclude: { path: "(^|/)(dist|\\.bundle)/" },
     tsPreCompilationDeps: true,
-    combinedDependencies: true,
+    combinedDependencies: false,
     preserveSymlinks: false,
     enhancedResolveOptions: {
       exportsFields: ["exports"],

@@ -76,6 +76,21 @@ describe("dependency rules (pnpm lint:deps)", () => {
       "packages/devrunner/src/fn.ts",
       'import { l } from "../../lambda/src/index.ts";\nexport const z = l;\n',
     );
+    write("packages/adapters/src/testing/harness.ts", "export const harness = 1;\n");
+    write(
+      "packages/devrunner/src/cmd.ts",
+      'import { harness } from "../../adapters/src/testing/harness.ts";\nexport const c = harness;\n',
+    );
+    write(
+      "packages/devrunner/package.json",
+      JSON.stringify({ name: "devrunner", devDependencies: { "dev-only": "1.0.0" } }),
+    );
+    write(
+      "packages/devrunner/node_modules/dev-only/package.json",
+      JSON.stringify({ name: "dev-only", main: "index.js" }),
+    );
+    write("packages/devrunner/node_modules/dev-only/index.js", "exports.v = 1;\n");
+    write("packages/devrunner/src/uses-dev.ts", 'import { v } from "dev-only";\nexport const u = v;\n');
     const result = await cruise();
     expect(result.exitCode).not.toBe(0);
     for (const rule of [
@@ -85,6 +100,8 @@ describe("dependency rules (pnpm lint:deps)", () => {
       "lambda-not-to-devrunner",
       "lambda-bundle-has-no-test-support",
       "devrunner-not-to-lambda",
+      "production-has-no-test-support",
+      "production-has-no-dev-dependencies",
     ]) {
       expect(result.output).toContain(rule);
     }
