@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 module.enableCompileCache?.();
 // The same freshness check `invoke` uses for the Lambda bundle (Node runs the .ts file as is).
-const { newestModification } = await import("../src/paths.ts");
+const { newestModification } = await import("../src/cli/paths.ts");
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = join(here, "..");
 const source = join(packageDir, "src", "cli.ts");
@@ -26,7 +26,7 @@ async function bundled() {
     return bundle;
   const { build } = await import("esbuild");
   await build({
-    entryPoints: { cli: source, worker: join(packageDir, "src", "runtime", "worker.ts") },
+    entryPoints: { cli: source, worker: join(packageDir, "src", "local-aws", "runtime", "worker.ts") },
     outdir,
     outExtension: { ".js": ".mjs" },
     bundle: true,

@@ -1,7 +1,7 @@
 // devrunner: the fast local loop around EntityFunction. `pnpm devrunner <command> --help` for each command.
 import { ConfigError } from "@entity/adapters/postgres";
 import { DomainError } from "@entity/domain";
-import { DevrunnerError, UsageError } from "./errors.ts";
+import { DevrunnerError, UsageError } from "./cli/errors.ts";
 
 const USAGE = `devrunner <command> [options]
 

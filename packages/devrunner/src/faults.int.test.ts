@@ -19,7 +19,7 @@ import { PostgreSqlContainer } from "@testcontainers/postgresql";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { startLocalFlow, waitUntil, type LocalFlow } from "./cloud/local-flow.ts";
+import { startLocalFlow, waitUntil, type LocalFlow } from "./local-aws/flow.ts";
 import { startFaultProxy } from "./soak/fault-proxy.ts";
 
 // Fault injection through the local SNS -> SQS -> EntityFunction flow (fauxqs, the built function,

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { ReceiveMessageCommand, type Message } from "@aws-sdk/client-sqs";
 import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
-import { parseSamTemplate, samFunction } from "@entity/adapters/sam";
+import { readTemplate, templateFunction } from "./testing/template.ts";
 import {
   createTestDatabase,
   startTestFauxqs,
@@ -21,8 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LAMBDA_ENV_VARIABLES } from "./config.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../../..");
-const template = parseSamTemplate(readFileSync(join(repoRoot, "template.yaml"), "utf8"));
-const entityFunction = samFunction(template, "EntityFunction");
+const template = readTemplate(join(repoRoot, "template.yaml"));
+const entityFunction = templateFunction(template, "EntityFunction");
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 let artifactsDir: string;
@@ -263,12 +263,12 @@ describe("template.yaml", () => {
   });
 
   it("wires SNS -> SQS (with a DLQ) -> EntityFunction with partial batch responses", () => {
-    const queue = template.resources.EntityQueue?.Properties ?? {};
+    const queue = template.Resources.EntityQueue?.Properties ?? {};
     expect(Number(queue.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * entityFunction.timeoutSeconds);
     expect(queue.RedrivePolicy).toMatchObject({
       deadLetterTargetArn: { "Fn::GetAtt": ["EntityDeadLetterQueue", "Arn"] },
     });
-    expect(template.resources.EntitySubscription?.Properties).toMatchObject({
+    expect(template.Resources.EntitySubscription?.Properties).toMatchObject({
       Protocol: "sqs",
       TopicArn: { Ref: "EntityTopic" },
     });
@@ -285,7 +285,7 @@ describe("template.yaml", () => {
       },
     });
     expect(entityFunction.properties.Architectures).toEqual(["arm64"]);
-    expect(template.resources.EntityFunction?.Metadata).toEqual({ BuildMethod: "makefile" });
+    expect(template.Resources.EntityFunction?.Metadata).toEqual({ BuildMethod: "makefile" });
   });
 
   it("grants only what the function uses: send to the outbound queue and the DLQ, read its one secret", () => {

@@ -1,12 +1,12 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { migrations } from "@entity/adapters";
-import { parseSamTemplate, samFunction } from "@entity/adapters/sam";
+import { readTemplate, templateFunction } from "./testing/template.ts";
 import {
   createTestDatabase,
   startFakeSecretsManager,
@@ -23,8 +23,8 @@ import { MIGRATION_ENV_VARIABLES } from "./config.ts";
 // in a fresh process (an execution environment), answered with a PUT to a local stand-in for the
 // pre-signed S3 URL, on Postgres 17.
 const repoRoot = resolve(import.meta.dirname, "../../..");
-const template = parseSamTemplate(readFileSync(join(repoRoot, "template.yaml"), "utf8"));
-const migrationFunction = samFunction(template, "MigrationFunction");
+const template = readTemplate(join(repoRoot, "template.yaml"));
+const migrationFunction = templateFunction(template, "MigrationFunction");
 const MIGRATOR_PASSWORD = "M1grat0r-pa55-never-in-a-reason-4d2b";
 const APP_PASSWORD = "App-pa55-never-in-a-reason-8e1f";
 const MIGRATOR_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:entity-db-migrator-AbCdEf";
@@ -385,23 +385,23 @@ describe("template.yaml: migrations are part of the deploy", () => {
   it("runs MigrationFunction as a custom resource that EntityFunction depends on, re-run on every code change", () => {
     expect(migrationFunction.handler).toBe("migrate.handler");
     expect(migrationFunction.properties).toMatchObject({
-      CodeUri: samFunction(template, "EntityFunction").codeUri,
+      CodeUri: templateFunction(template, "EntityFunction").codeUri,
       AutoPublishAlias: "live",
-      VpcConfig: samFunction(template, "EntityFunction").properties.VpcConfig,
+      VpcConfig: templateFunction(template, "EntityFunction").properties.VpcConfig,
     });
-    expect(template.resources.MigrationFunction?.Metadata).toEqual({ BuildMethod: "makefile" });
+    expect(template.Resources.MigrationFunction?.Metadata).toEqual({ BuildMethod: "makefile" });
     expect(migrationFunction.timeoutSeconds).toBe(300);
-    expect(template.resources.SchemaMigration).toMatchObject({
+    expect(template.Resources.SchemaMigration).toMatchObject({
       Type: "Custom::SchemaMigration",
       Properties: {
         ServiceToken: { Ref: "MigrationFunction.Alias" },
         CodeVersion: { Ref: "MigrationFunction.Version" },
       },
     });
-    expect(Number(template.resources.SchemaMigration?.Properties?.ServiceTimeout)).toBeGreaterThan(
+    expect(Number(template.Resources.SchemaMigration?.Properties?.ServiceTimeout)).toBeGreaterThan(
       migrationFunction.timeoutSeconds,
     );
-    expect(template.resources.EntityFunction?.DependsOn).toBe("SchemaMigration");
+    expect(template.Resources.EntityFunction?.DependsOn).toBe("SchemaMigration");
   });
 
   it("gives MigrationFunction its own secret, and only read access to it; it declares every variable it reads", () => {

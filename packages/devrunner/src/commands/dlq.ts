@@ -5,11 +5,11 @@ import {
   type Message,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { parseCommandArgs } from "../args.ts";
-import { localSqsClient } from "../cloud/local-cloud.ts";
-import { readUpState } from "../cloud/state.ts";
-import { UsageError } from "../errors.ts";
-import { createOutput } from "../output.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { localSqsClient } from "../local-aws/cloud/local-cloud.ts";
+import { readUpState } from "../local-aws/cloud/state.ts";
+import { UsageError } from "../cli/errors.ts";
+import { createOutput } from "../cli/output.ts";
 
 export const DLQ_HELP = `devrunner dlq [--redrive] [--json]
 

@@ -1,10 +1,10 @@
-import { parseCommandArgs } from "../args.ts";
+import { parseCommandArgs } from "../cli/args.ts";
 import { formatCheck } from "../doctor/checks.ts";
 import { runDoctor, summarise } from "../doctor/doctor.ts";
 import { planDoctor } from "../doctor/plan.ts";
-import { UsageError } from "../errors.ts";
-import { createOutput } from "../output.ts";
-import { OUTPUT_OPTIONS, TARGET_OPTIONS } from "../target.ts";
+import { UsageError } from "../cli/errors.ts";
+import { createOutput } from "../cli/output.ts";
+import { OUTPUT_OPTIONS, TARGET_OPTIONS } from "../cli/target.ts";
 
 export const DOCTOR_HELP = `devrunner doctor [FunctionLogicalId] [--env-file FILE] [-n FILE] [--json] [options]
 

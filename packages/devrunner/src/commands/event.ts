@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
-import { parseCommandArgs } from "../args.ts";
-import { UsageError } from "../errors.ts";
-import { sampleSqsEvent } from "../sample-events.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { UsageError } from "../cli/errors.ts";
+import { sampleSqsEvent } from "../local-aws/sample-events.ts";
 
 export const EVENT_HELP = `devrunner event sqs|sns|fifo KEY... [--json-body] [--out FILE]
 

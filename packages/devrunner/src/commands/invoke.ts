@@ -1,18 +1,18 @@
-import { parseCommandArgs, parseParameterOverrides, readJsonFile } from "../args.ts";
-import { UsageError } from "../errors.ts";
-import { recordLastCommand } from "../last-command.ts";
+import { parseCommandArgs, parseParameterOverrides, readJsonFile } from "../cli/args.ts";
+import { UsageError } from "../cli/errors.ts";
+import { recordLastCommand } from "../cli/last-command.ts";
 import {
   createCustomResources,
   prepareFunction,
   validateEnvVarsFile,
   workerSettings,
   type PreparedFunction,
-} from "../invocation.ts";
-import { createOutput, type Output } from "../output.ts";
-import { userPath } from "../paths.ts";
-import { FunctionWorker, formatReport, type InvocationReport } from "../runtime/function-worker.ts";
-import { refuseProduction, type ProductionPolicy } from "../production.ts";
-import { embeddedDataDir, loadCommandEnvironment, OUTPUT_OPTIONS, productionPolicy } from "../target.ts";
+} from "../local-aws/prepare.ts";
+import { createOutput, type Output } from "../cli/output.ts";
+import { userPath } from "../cli/paths.ts";
+import { FunctionWorker, formatReport, type InvocationReport } from "../local-aws/runtime/function-worker.ts";
+import { refuseProduction, type ProductionPolicy } from "../local-aws/production.ts";
+import { embeddedDataDir, loadCommandEnvironment, OUTPUT_OPTIONS, productionPolicy } from "../cli/target.ts";
 
 export const INVOKE_HELP = `devrunner invoke [FunctionLogicalId] --event FILE|- [--env-vars FILE] [options]
 

@@ -1,7 +1,7 @@
-import { parseCommandArgs } from "../args.ts";
-import { openDevApp } from "../composition.ts";
-import { createOutput } from "../output.ts";
-import { describeTarget, OUTPUT_OPTIONS, resolveTarget, TARGET_OPTIONS } from "../target.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { openDevApp } from "../root.ts";
+import { createOutput } from "../cli/output.ts";
+import { describeTarget, OUTPUT_OPTIONS, resolveTarget, TARGET_OPTIONS } from "../cli/target.ts";
 
 export const MIGRATE_HELP = `devrunner migrate [--status] [options]
 

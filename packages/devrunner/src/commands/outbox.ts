@@ -1,9 +1,9 @@
 import type { OutboxEntry } from "@entity/domain";
-import { parseCommandArgs } from "../args.ts";
-import { openDevApp } from "../composition.ts";
-import { UsageError } from "../errors.ts";
-import { createOutput } from "../output.ts";
-import { describeTarget, OUTPUT_OPTIONS, resolveTarget, TARGET_OPTIONS } from "../target.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { openDevApp } from "../root.ts";
+import { UsageError } from "../cli/errors.ts";
+import { createOutput } from "../cli/output.ts";
+import { describeTarget, OUTPUT_OPTIONS, resolveTarget, TARGET_OPTIONS } from "../cli/target.ts";
 
 export const OUTBOX_HELP = `devrunner outbox [--state pending|parked|all] [--limit N] [--json] [options]
 devrunner outbox --redrive [EVENT_ID...] [options]

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { eventsToDeliver, type ProcessResult } from "@entity/domain";
-import { parseCommandArgs } from "../args.ts";
-import { openDevApp, type DevApp } from "../composition.ts";
-import { UsageError } from "../errors.ts";
-import { recordLastCommand } from "../last-command.ts";
-import { createOutput, type Output } from "../output.ts";
-import { describeTarget, OUTPUT_OPTIONS, resolveTarget, TARGET_OPTIONS } from "../target.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { openDevApp, type DevApp } from "../root.ts";
+import { UsageError } from "../cli/errors.ts";
+import { recordLastCommand } from "../cli/last-command.ts";
+import { createOutput, type Output } from "../cli/output.ts";
+import { describeTarget, OUTPUT_OPTIONS, resolveTarget, TARGET_OPTIONS } from "../cli/target.ts";
 
 export const PROCESS_HELP = `devrunner process KEY... [options]
 

@@ -1,7 +1,7 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { parseCommandArgs } from "../args.ts";
-import { readUpState } from "../cloud/state.ts";
-import { UsageError } from "../errors.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { readUpState } from "../local-aws/cloud/state.ts";
+import { UsageError } from "../cli/errors.ts";
 
 export const PUBLISH_HELP = `devrunner publish KEY... [--json-body]
 

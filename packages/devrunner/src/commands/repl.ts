@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { start } from "node:repl";
-import { parseCommandArgs } from "../args.ts";
-import { openDevApp } from "../composition.ts";
-import { describeTarget, resolveTarget, TARGET_OPTIONS } from "../target.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { openDevApp } from "../root.ts";
+import { describeTarget, resolveTarget, TARGET_OPTIONS } from "../cli/target.ts";
 
 export const REPL_HELP = `devrunner repl [--db memory|pglite|postgres] [--env-file FILE] [--data-dir DIR] [--allow-prod]
 

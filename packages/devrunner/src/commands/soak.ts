@@ -1,10 +1,10 @@
 import { parseDatabaseSettings, namesDatabase } from "@entity/adapters/postgres";
 import { postgresTestImage } from "@entity/adapters/postgres-image";
-import { parseCommandArgs } from "../args.ts";
-import { UsageError } from "../errors.ts";
-import { userPath } from "../paths.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { UsageError } from "../cli/errors.ts";
+import { userPath } from "../cli/paths.ts";
 import { runSoak } from "../soak/soak.ts";
-import { commandEnvironment, embeddedDataDir } from "../target.ts";
+import { commandEnvironment, embeddedDataDir } from "../cli/target.ts";
 
 export const SOAK_HELP = `devrunner soak [--messages N] [--fault-rate R] [--concurrency C] [--env-file FILE]
 

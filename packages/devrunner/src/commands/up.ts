@@ -1,15 +1,15 @@
-import { parseCommandArgs, parseParameterOverrides, readJsonFile } from "../args.ts";
-import type { BatchOutcome } from "../cloud/event-source-mapping.ts";
-import { LOCAL_REGION } from "../cloud/local-cloud.ts";
-import { startLocalFlow } from "../cloud/local-flow.ts";
-import { removeUpState, writeUpState } from "../cloud/state.ts";
-import { UsageError } from "../errors.ts";
-import { validateEnvVarsFile } from "../invocation.ts";
-import { userPath } from "../paths.ts";
-import { formatReport } from "../runtime/function-worker.ts";
-import { refuseProduction } from "../production.ts";
-import { embeddedDataDir, loadCommandEnvironment, productionPolicy } from "../target.ts";
-import type { ScheduledRun } from "../cloud/schedules.ts";
+import { parseCommandArgs, parseParameterOverrides, readJsonFile } from "../cli/args.ts";
+import type { BatchOutcome } from "../local-aws/cloud/event-source-mapping.ts";
+import { LOCAL_REGION } from "../local-aws/cloud/local-cloud.ts";
+import { startLocalFlow } from "../local-aws/flow.ts";
+import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
+import { UsageError } from "../cli/errors.ts";
+import { validateEnvVarsFile } from "../local-aws/prepare.ts";
+import { userPath } from "../cli/paths.ts";
+import { formatReport } from "../local-aws/runtime/function-worker.ts";
+import { refuseProduction } from "../local-aws/production.ts";
+import { embeddedDataDir, loadCommandEnvironment, productionPolicy } from "../cli/target.ts";
+import type { ScheduledRun } from "../local-aws/cloud/schedules.ts";
 import { FUNCTION_OPTIONS } from "./invoke.ts";
 
 export const UP_HELP = `devrunner up [FunctionLogicalId] [options]

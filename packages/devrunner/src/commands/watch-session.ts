@@ -1,21 +1,21 @@
 // Loaded afresh for every run of `watch` (see watch.ts): the code here and everything it imports from
 // the project is the code on disk at that moment; `WatchState` carries what stays open between runs.
-import { readJsonFile } from "../args.ts";
-import { openDevApp } from "../composition.ts";
-import { ensureBuilt } from "../function-build.ts";
+import { readJsonFile } from "../cli/args.ts";
+import { openDevApp } from "../root.ts";
+import { ensureBuilt } from "../local-aws/build.ts";
 import {
   createCustomResources,
   prepareFunction,
   validateEnvVarsFile,
   type PreparedFunction,
-} from "../invocation.ts";
-import { createOutput } from "../output.ts";
-import { repositoryRoot } from "../paths.ts";
-import { describeTarget, resolveTarget } from "../target.ts";
+} from "../local-aws/prepare.ts";
+import { createOutput } from "../cli/output.ts";
+import { repositoryRoot } from "../cli/paths.ts";
+import { describeTarget, resolveTarget } from "../cli/target.ts";
 import { invokePrepared, parseInvokeRequest, printInvocation, type InvokeRequest } from "./invoke.ts";
 import { PROCESS_OPTIONS, runProcess } from "./process.ts";
-import { parseCommandArgs } from "../args.ts";
-import type { DevApp } from "../composition.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import type { DevApp } from "../root.ts";
 
 export type WatchState =
   | { kind: "process"; keys: string[]; json: boolean; app: DevApp; close(): Promise<void> }

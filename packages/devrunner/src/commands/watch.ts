@@ -2,9 +2,9 @@ import { watch as watchFiles, type FSWatcher } from "node:fs";
 import { registerHooks } from "node:module";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { UsageError } from "../errors.ts";
-import { readLastCommand } from "../last-command.ts";
-import { repositoryRoot } from "../paths.ts";
+import { UsageError } from "../cli/errors.ts";
+import { readLastCommand } from "../cli/last-command.ts";
+import { repositoryRoot } from "../cli/paths.ts";
 import type * as WatchSession from "./watch-session.ts";
 
 export const WATCH_HELP = `devrunner watch [process ARGS... | invoke ARGS...]

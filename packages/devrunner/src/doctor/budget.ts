@@ -1,5 +1,5 @@
 import type { ConnectionCapacity } from "@entity/adapters/postgres";
-import { resolveTemplateValue, samFunction, type SamTemplate } from "@entity/adapters/sam";
+import { resolveTemplateValue, samFunction, type SamTemplate } from "../local-aws/template/sam-template.ts";
 import { check, type Check } from "./checks.ts";
 
 // The connection budget: how many connections the template's functions can open at once, against what

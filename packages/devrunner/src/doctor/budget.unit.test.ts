@@ -1,4 +1,4 @@
-import { parseSamTemplate } from "@entity/adapters/sam";
+import { parseSamTemplate } from "../local-aws/template/sam-template.ts";
 import { describe, expect, it } from "vitest";
 import {
   connectionsLeft,

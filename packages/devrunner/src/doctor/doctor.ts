@@ -8,8 +8,8 @@ import {
   type DatabaseConnectionSettings,
   type ServerIdentity,
 } from "@entity/adapters/postgres";
-import { openDatabaseForReading } from "../composition.ts";
-import { describeTarget } from "../target.ts";
+import { openDatabaseForReading } from "../root.ts";
+import { describeTarget } from "../cli/target.ts";
 import { judgeBudget } from "./budget.ts";
 import { check, judgeRole, judgeSchema, judgeTls, type Check } from "./checks.ts";
 import type { DoctorPlan } from "./plan.ts";

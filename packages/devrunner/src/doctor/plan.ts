@@ -1,14 +1,14 @@
 import { ConfigError } from "@entity/adapters/postgres";
-import { parseParameterOverrides, readJsonFile } from "../args.ts";
-import { resolveFunctionEnvironment, type EnvVarsFile } from "../function-environment.ts";
-import { loadTemplate, pickFunction, validateEnvVarsFile } from "../invocation.ts";
-import { displayPath, userPath } from "../paths.ts";
+import { parseParameterOverrides, readJsonFile } from "../cli/args.ts";
+import { resolveFunctionEnvironment, type EnvVarsFile } from "../local-aws/template/function-environment.ts";
+import { loadTemplate, pickFunction, validateEnvVarsFile } from "../local-aws/prepare.ts";
+import { displayPath, userPath } from "../cli/paths.ts";
 import {
   chooseDatabase,
   loadCommandEnvironment,
   type DatabaseChoice,
   type DatabaseTarget,
-} from "../target.ts";
+} from "../cli/target.ts";
 import { templateConnections, type FunctionConnections } from "./budget.ts";
 
 /** What doctor checks: one function's database as that function would reach it, and the template's budget. */

@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { migrateToLatest, type EntityDatabase } from "@entity/adapters/postgres";
-import { startLocalFlow } from "../cloud/local-flow.ts";
+import { startLocalFlow } from "../local-aws/flow.ts";
 import { startFaultProxy } from "./fault-proxy.ts";
 
 export interface SoakOptions {

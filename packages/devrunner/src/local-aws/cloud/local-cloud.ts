@@ -1,5 +1,5 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { resolveTemplateValue, type SamTemplate } from "@entity/adapters/sam";
+import { resolveTemplateValue, type SamTemplate } from "../template/sam-template.ts";
 import { startFauxqs, type FauxqsServer } from "fauxqs";
 
 export const LOCAL_REGION = "us-east-1";

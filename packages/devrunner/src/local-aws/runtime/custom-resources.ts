@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { SamFunctionDefinition, SamTemplate } from "@entity/adapters/sam";
-import { InvokeError } from "../errors.ts";
+import type { SamFunctionDefinition, SamTemplate } from "../template/sam-template.ts";
+import { InvokeError } from "../../cli/errors.ts";
 import { FunctionWorker, type InvocationResult } from "./function-worker.ts";
 
 /** A custom resource of the template (`Custom::*`) that a function depends on, backed by a template function. */

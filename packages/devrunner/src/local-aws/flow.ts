@@ -1,5 +1,5 @@
-import { resolveTemplateValue, type SamTemplate } from "@entity/adapters/sam";
-import { UsageError } from "../errors.ts";
+import { resolveTemplateValue, type SamTemplate } from "./template/sam-template.ts";
+import { UsageError } from "../cli/errors.ts";
 import {
   createCustomResources,
   loadTemplate,
@@ -7,21 +7,25 @@ import {
   prepareFunction,
   type EnvVarsFile,
   type PreparedFunction,
-} from "../invocation.ts";
-import { loadProductionPattern, type ProductionPolicy } from "../production.ts";
-import { FunctionWorker } from "../runtime/function-worker.ts";
-import { ensureBuilt } from "../function-build.ts";
-import { repositoryRoot } from "../paths.ts";
-import { companionEnvironment } from "../runtime-environment.ts";
-import { LocalEventSourceMapping, type BatchOutcome, type MappingSettings } from "./event-source-mapping.ts";
-import { LocalSchedule, scheduledFunctions, type ScheduledRun } from "./schedules.ts";
+} from "./prepare.ts";
+import { loadProductionPattern, type ProductionPolicy } from "./production.ts";
+import { FunctionWorker } from "./runtime/function-worker.ts";
+import { ensureBuilt } from "./build.ts";
+import { repositoryRoot } from "../cli/paths.ts";
+import { companionEnvironment } from "./runtime/runtime-environment.ts";
+import {
+  LocalEventSourceMapping,
+  type BatchOutcome,
+  type MappingSettings,
+} from "./cloud/event-source-mapping.ts";
+import { LocalSchedule, scheduledFunctions, type ScheduledRun } from "./cloud/schedules.ts";
 import {
   LOCAL_REGION,
   localSqsClient,
   startLocalCloud,
   type LocalCloud,
   type LocalQueue,
-} from "./local-cloud.ts";
+} from "./cloud/local-cloud.ts";
 
 export interface LocalFlowOptions {
   readonly templatePath: string;

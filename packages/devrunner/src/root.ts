@@ -19,7 +19,7 @@ import {
   type Outbox,
 } from "@entity/domain";
 import type { Kysely } from "kysely";
-import type { DatabaseTarget } from "./target.ts";
+import type { DatabaseTarget } from "./cli/target.ts";
 
 /** The devrunner's wired app: the domain's use cases on the chosen database and messaging. */
 export interface DevApp {

@@ -15,7 +15,7 @@ import {
   refuseProduction,
   type EnvironmentName,
   type ProductionPolicy,
-} from "./production.ts";
+} from "../local-aws/production.ts";
 
 export type DatabaseChoice = "auto" | "memory" | "pglite" | "postgres";
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { samFunction, type SamFunctionDefinition, type SamTemplate } from "@entity/adapters/sam";
+import { samFunction, type SamFunctionDefinition, type SamTemplate } from "../template/sam-template.ts";
 import { FunctionWorker, type InvocationReport } from "../runtime/function-worker.ts";
-import { workerSettings } from "../runtime-environment.ts";
+import { workerSettings } from "../runtime/runtime-environment.ts";
 
 /** A template function run on a schedule (an EventBridge rule), with its rate. */
 export interface ScheduledFunction {

@@ -2,9 +2,9 @@ import { execFile } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { samFunction, type SamTemplate } from "@entity/adapters/sam";
-import { InvokeError } from "./errors.ts";
-import { newestModification } from "./paths.ts";
+import { samFunction, type SamTemplate } from "./template/sam-template.ts";
+import { InvokeError } from "../cli/errors.ts";
+import { newestModification } from "../cli/paths.ts";
 
 const SOURCES = [
   "packages/domain/src",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ProductionRefusedError, UsageError } from "./errors.ts";
+import { ProductionRefusedError, UsageError } from "../cli/errors.ts";
 import {
   findProductionName,
   namesProduction,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ProductionRefusedError, UsageError } from "./errors.ts";
-import { repositoryRoot } from "./paths.ts";
+import { ProductionRefusedError, UsageError } from "../cli/errors.ts";
+import { repositoryRoot } from "../cli/paths.ts";
 
 /** Names a production environment unless the project says otherwise: prod, production, prd (and prod-eu, ...). */
 export const DEFAULT_PRODUCTION_ENVIRONMENTS = "^(prod|production|prd)(-.*)?$";

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { UsageError } from "../errors.ts";
-import { repositoryRoot } from "../paths.ts";
+import { UsageError } from "../../cli/errors.ts";
+import { repositoryRoot } from "../../cli/paths.ts";
 
 /** What `up` tells `publish` and `dlq` (other terminals) about the running local cloud. */
 export interface UpState {

@@ -5,19 +5,19 @@ import {
   samFunction,
   type SamFunctionDefinition,
   type SamTemplate,
-} from "@entity/adapters/sam";
+} from "./template/sam-template.ts";
 import type { LocalCloud } from "./cloud/local-cloud.ts";
-import type { EmbeddedDatabaseServer } from "./embedded-database.ts";
-import { UsageError } from "./errors.ts";
-import { buildGroup, ensureBuilt, type BuiltFunctions } from "./function-build.ts";
+import type { EmbeddedDatabaseServer } from "./embedded/embedded-database.ts";
+import { UsageError } from "../cli/errors.ts";
+import { buildGroup, ensureBuilt, type BuiltFunctions } from "./build.ts";
 import {
   DATABASE_VARIABLE,
   functionEnvironmentName,
   resolveFunctionEnvironment,
   type EnvVarsFile,
   type FunctionEnvironment,
-} from "./function-environment.ts";
-import { displayPath, repositoryRoot } from "./paths.ts";
+} from "./template/function-environment.ts";
+import { displayPath, repositoryRoot } from "../cli/paths.ts";
 import { refuseProduction, type ProductionPolicy } from "./production.ts";
 import type { FunctionWorker } from "./runtime/function-worker.ts";
 import {
@@ -34,10 +34,10 @@ import {
   prepareCustomResources,
   startTogether,
   workerSettings,
-} from "./runtime-environment.ts";
+} from "./runtime/runtime-environment.ts";
 
-export type { EnvVarsFile } from "./function-environment.ts";
-export { workerSettings } from "./runtime-environment.ts";
+export type { EnvVarsFile } from "./template/function-environment.ts";
+export { workerSettings } from "./runtime/runtime-environment.ts";
 
 export interface PreparedFunction {
   readonly definition: SamFunctionDefinition;
@@ -270,7 +270,7 @@ async function startFunction(
       ? import("./cloud/local-cloud.ts").then(({ startLocalCloud }) => startLocalCloud(template))
       : undefined,
     needsEmbedded
-      ? import("./embedded-database.ts").then(({ serveEmbeddedDatabase }) =>
+      ? import("./embedded/embedded-database.ts").then(({ serveEmbeddedDatabase }) =>
           serveEmbeddedDatabase(options.dataDir),
         )
       : undefined,

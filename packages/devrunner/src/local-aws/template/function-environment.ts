@@ -1,6 +1,6 @@
 import { namesDatabase } from "@entity/adapters/postgres";
-import { resolveTemplateValue, type SamFunctionDefinition, type SamTemplate } from "@entity/adapters/sam";
-import type { EnvironmentName } from "./production.ts";
+import { resolveTemplateValue, type SamFunctionDefinition, type SamTemplate } from "./sam-template.ts";
+import type { EnvironmentName } from "../production.ts";
 
 /** SAM's env-vars file: `{ "Parameters": {...}, "<FunctionId>": {...} }`. */
 export type EnvVarsFile = Readonly<

@@ -6,17 +6,13 @@ import {
   samFunction,
   type SamFunctionDefinition,
   type SamTemplate,
-} from "@entity/adapters/sam";
-import type { LocalCloud } from "./cloud/local-cloud.ts";
-import type { EmbeddedDatabaseServer } from "./embedded-database.ts";
-import type { BuiltFunctions } from "./function-build.ts";
-import type {
-  CustomResourceDefinition,
-  PreparedCustomResource,
-  ResourceWorker,
-} from "./runtime/custom-resources.ts";
-import { DATABASE_VARIABLE, type EnvVarsFile } from "./function-environment.ts";
-import type { FunctionSettings } from "./runtime/function-worker.ts";
+} from "../template/sam-template.ts";
+import type { LocalCloud } from "../cloud/local-cloud.ts";
+import type { EmbeddedDatabaseServer } from "../embedded/embedded-database.ts";
+import type { BuiltFunctions } from "../build.ts";
+import type { CustomResourceDefinition, PreparedCustomResource, ResourceWorker } from "./custom-resources.ts";
+import { DATABASE_VARIABLE, type EnvVarsFile } from "../template/function-environment.ts";
+import type { FunctionSettings } from "./function-worker.ts";
 
 /** The env-vars file's values for these sections that the function declares (others dropped, with a warning). */
 export interface EnvVarsFileContext {

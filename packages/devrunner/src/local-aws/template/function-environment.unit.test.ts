@@ -1,4 +1,4 @@
-import { parseSamTemplate, samFunction } from "@entity/adapters/sam";
+import { parseSamTemplate, samFunction } from "./sam-template.ts";
 import { describe, expect, it } from "vitest";
 import {
   functionEnvironmentName,
