@@ -133,27 +133,19 @@ describe("SQS fault proxy", () => {
     expect(delivered.sort()).toEqual(["FLAKY_ENTITY", "GOOD_ENTITY"]);
   });
 
-  it("holds requests until it knows its target", async () => {
-    const late = await startSqsFaultProxy({ faultFor: () => REFUSED });
-    const lateClient = sdkClient(late.endpoint);
-    try {
-      const sending = lateClient.send(
-        new SendMessageBatchCommand({
-          QueueUrl: otherUrl,
-          Entries: [{ Id: "x", MessageBody: JSON.stringify("ANY") }],
-        }),
-      );
-      const receiving = lateClient.send(
-        new ReceiveMessageCommand({ QueueUrl: otherUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }),
-      );
-      late.setTarget(emulator.endpoint);
-      // Every entry refused: answered without the emulator; the receive went through once the target was known.
-      expect((await sending).Failed?.map((entry) => entry.Code)).toEqual(["InvalidMessageContents"]);
-      expect((await receiving).Messages ?? []).toEqual([]);
-      expect(() => late.setTarget(emulator.endpoint)).toThrow(/already set/);
-    } finally {
-      lateClient.destroy();
-      await late.close();
-    }
+  it("answers a request whose every entry fails without sending anything", async () => {
+    const queueUrl = proxiedQueue("refused");
+    const answer = await client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: ["REFUSED_A", "REFUSED_B"].map((name) => ({ Id: name, MessageBody: JSON.stringify(name) })),
+      }),
+    );
+    expect(answer.Successful ?? []).toEqual([]);
+    expect(answer.Failed?.map((entry) => [entry.Id, entry.SenderFault])).toEqual([
+      ["REFUSED_A", true],
+      ["REFUSED_B", true],
+    ]);
+    expect(bodies(queueUrl)).toEqual([]);
   });
 });

@@ -33,8 +33,6 @@ export interface SqsFaultProxyCounts {
 export interface SqsFaultProxy {
   /** Point the SDK here (AWS_ENDPOINT_URL_SQS). */
   readonly endpoint: string;
-  /** Where requests go on, when it was not known at the start (once); requests that came earlier wait. */
-  setTarget(endpoint: string): void;
   counts(): SqsFaultProxyCounts;
   close(): Promise<void>;
 }
@@ -45,13 +43,11 @@ export interface SqsFaultProxy {
  * other entries of the same request, and every other action. `faultFor` decides each entry's fate.
  */
 export async function startSqsFaultProxy(options: {
-  target?: string;
+  /** The emulator's endpoint. */
+  target: string;
   faultFor: (entry: SqsBatchEntry, queueUrl: string) => SqsEntryFault | undefined;
 }): Promise<SqsFaultProxy> {
-  let resolveTarget: (url: URL) => void = () => undefined;
-  const target = new Promise<URL>((resolve) => (resolveTarget = resolve));
-  let targetKnown = options.target !== undefined;
-  if (options.target !== undefined) resolveTarget(new URL(options.target));
+  const target = new URL(options.target);
   const counts = { batches: 0, permanentFailures: 0, transientFailures: 0, entriesPassed: 0 };
   const agent = new Agent({ keepAlive: true });
 
@@ -61,9 +57,7 @@ export async function startSqsFaultProxy(options: {
     request.on("end", () => {
       const body = Buffer.concat(chunks);
       const forward = (payload: Buffer): Promise<Upstream> =>
-        target.then((url) =>
-          send(agent, url, request.method ?? "POST", request.url ?? "/", request.headers, payload),
-        );
+        send(agent, target, request.method ?? "POST", request.url ?? "/", request.headers, payload);
       const answer = async (): Promise<void> => {
         if (request.headers["x-amz-target"] !== "AmazonSQS.SendMessageBatch") {
           reply(response, await forward(body));
@@ -123,11 +117,6 @@ export async function startSqsFaultProxy(options: {
   if (address === null || typeof address === "string") throw new Error("SQS fault proxy did not bind");
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
-    setTarget: (endpoint) => {
-      if (targetKnown) throw new Error("SQS fault proxy: the target is already set");
-      targetKnown = true;
-      resolveTarget(new URL(endpoint));
-    },
     counts: () => ({ ...counts }),
     close: async () => {
       await new Promise<void>((resolve) => {
