@@ -45,6 +45,8 @@ interface OutboxRow {
   last_error: string | null;
 }
 
+type Problems = (what: string, found: readonly string[]) => void;
+
 /** Checks the end state against what was published: every problem found, and the figures. */
 export async function checkSoak(
   db: Kysely<EntityDatabase>,
@@ -52,38 +54,69 @@ export async function checkSoak(
   expected: SoakExpectations,
 ): Promise<{ problems: string[]; counts: SoakCounts }> {
   const problems: string[] = [];
-  const note = (count: number, what: string, examples: readonly string[]): void => {
-    if (count > 0) problems.push(`${count} ${what}, e.g. ${examples.slice(0, 3).join(", ")}`);
+  const report: Problems = (what, found) => {
+    if (found.length > 0) problems.push(`${found.length} ${what}, e.g. ${found.slice(0, 3).join(", ")}`);
   };
+  const store = await checkStore(db, expected, report);
+  const events = await checkEvents(db, flow, expected, report);
+  const queues = checkQueues(flow, expected, report);
+  return { problems, counts: { ...store, ...events, ...queues } };
+}
 
+/** Nothing lost, nothing doubled: exactly the valid keys stored, once; entity states match. */
+async function checkStore(
+  db: Kysely<EntityDatabase>,
+  expected: SoakExpectations,
+  report: Problems,
+): Promise<Pick<SoakCounts, "entities" | "observations">> {
   const stored = (await db.selectFrom("observation").select("key").execute()).map((row) => row.key);
   const storedKeys = new Set(stored);
-  const names = new Set([...expected.valid].map(nameOf));
-  note(
-    [...expected.valid].filter((key) => !storedKeys.has(key)).length,
+  report(
     "valid key(s) lost",
     [...expected.valid].filter((key) => !storedKeys.has(key)),
   );
-  note(
-    stored.filter((key) => !expected.valid.has(key)).length,
+  report(
     "stored key(s) that were never published as valid",
     stored.filter((key) => !expected.valid.has(key)),
   );
-  if (stored.length !== storedKeys.size)
-    problems.push(`${stored.length - storedKeys.size} duplicate observation(s)`);
-  const entities = Number(
-    (await sql<{ n: number }>`select count(*)::int as n from entity`.execute(db)).rows[0]?.n ?? 0,
+  report("duplicate observation(s)", repeated(stored));
+  const names = new Set([...expected.valid].map(nameOf));
+  const entities = (await db.selectFrom("entity").select("name").execute()).map((row) => row.name);
+  report(
+    "entities of names never published",
+    entities.filter((name) => !names.has(name)),
   );
-  if (entities !== names.size) problems.push(`${entities} entities, expected ${names.size} distinct names`);
+  const entityNames = new Set(entities);
+  report(
+    "names published without an entity",
+    [...names].filter((name) => !entityNames.has(name)),
+  );
   const wrongState = await sql<{ name: string }>`
     select e.name from entity e join (select name, max(observed_at) as latest, count(*)::int as n from observation group by name) o using (name)
     where e.latest_observed_at <> o.latest or e.observation_count <> o.n`.execute(db);
-  note(
-    wrongState.rows.length,
+  report(
     "entities whose state does not match their observations",
-    wrongState.rows.map((r) => r.name),
+    wrongState.rows.map((row) => row.name),
   );
+  return { entities: entities.length, observations: stored.length };
+}
 
+/**
+ * Every committed event of a publishable entity published and in the outbound queue; every event of an
+ * unpublishable one parked with the refusal as its reason and never delivered; none pending; nothing
+ * delivered that was not committed.
+ */
+async function checkEvents(
+  db: Kysely<EntityDatabase>,
+  flow: LocalFlow,
+  expected: SoakExpectations,
+  report: Problems,
+): Promise<
+  Omit<
+    SoakCounts,
+    "entities" | "observations" | "deadLettered" | "deadLetteredKeys" | "validKeysDeadLettered" | "queued"
+  >
+> {
   const events = await outboxRows(db);
   const deliveries = flow
     .bodies("OutboundEventsQueue")
@@ -93,69 +126,77 @@ export async function checkSoak(
   const unpublishable = events.filter((event) => isUnpublishable(event.entity_name));
   const publishable = events.filter((event) => !isUnpublishable(event.entity_name));
   const pending = events.filter((event) => !event.published && !event.parked);
-  note(
-    pending.length,
+  report(
     "event(s) still pending (stuck)",
     pending.map((event) => event.event_id),
   );
-  const undelivered = publishable.filter((event) => !delivered.has(event.event_id) || !event.published);
-  note(
-    undelivered.length,
+  report(
     "publishable event(s) not delivered",
-    undelivered.map((event) => event.event_id),
+    publishable
+      .filter((event) => !delivered.has(event.event_id) || !event.published)
+      .map((event) => event.event_id),
   );
-  const wronglyParked = publishable.filter((event) => event.parked);
-  note(
-    wronglyParked.length,
+  report(
     "publishable event(s) parked",
-    wronglyParked.map((e) => `${e.event_id} (${e.last_error})`),
+    publishable.filter((event) => event.parked).map((event) => `${event.event_id} (${event.last_error})`),
   );
-  const notRefused = unpublishable.filter(
-    (event) =>
-      !event.parked || !(event.last_error ?? "").includes(REFUSAL.code) || delivered.has(event.event_id),
-  );
-  note(
-    notRefused.length,
+  report(
     "unpublishable event(s) not parked with the refusal as reason (or delivered)",
-    notRefused.map((event) => `${event.event_id} ${event.entity_name} (${event.last_error ?? "no error"})`),
+    unpublishable
+      .filter(
+        (event) =>
+          !event.parked || !(event.last_error ?? "").includes(REFUSAL.code) || delivered.has(event.event_id),
+      )
+      .map((event) => `${event.event_id} ${event.entity_name} (${event.last_error ?? "no error"})`),
   );
-  const strangers = [...delivered].filter((id) => !committed.has(id));
-  note(strangers.length, "delivered event(s) never committed", strangers);
+  report(
+    "delivered event(s) never committed",
+    [...delivered].filter((id) => !committed.has(id)),
+  );
+  return {
+    events: events.length,
+    eventsPublished: events.filter((event) => event.published).length,
+    eventsParked: events.filter((event) => event.parked).length,
+    eventsPending: pending.length,
+    unpublishableEvents: unpublishable.length,
+    flakyEvents: publishable.filter((event) => expected.isFlaky(event.event_id)).length,
+    eventsRecovered: publishable.filter((event) => event.published && event.attempts > 1).length,
+    outboundMessages: deliveries.length,
+    eventsDelivered: delivered.size,
+    duplicateDeliveries: deliveries.length - delivered.size,
+  };
+}
 
+/** The DLQ holds exactly the poison keys (no valid key); nothing is left in the function's queue. */
+function checkQueues(
+  flow: LocalFlow,
+  expected: SoakExpectations,
+  report: Problems,
+): Pick<SoakCounts, "deadLettered" | "deadLetteredKeys" | "validKeysDeadLettered" | "queued"> {
   const deadKeys = flow
     .bodies("EntityDeadLetterQueue")
     .map((body) => (JSON.parse(body) as { Message: string }).Message);
   const deadSet = new Set(deadKeys);
   const validDead = [...deadSet].filter((key) => expected.valid.has(key));
-  note(validDead.length, "valid key(s) in the DLQ", validDead);
-  const poisonMissing = [...expected.poison].filter((key) => !deadSet.has(key));
-  note(poisonMissing.length, "poison key(s) not in the DLQ", poisonMissing);
-  if (deadSet.size !== expected.poison.size || poisonMissing.length > 0)
-    problems.push(`DLQ holds ${deadSet.size} keys, expected exactly the ${expected.poison.size} poison keys`);
-  const queued = flow.bodies("EntityQueue").length;
-  if (queued > 0) problems.push(`${queued} message(s) still in the function's queue (stuck)`);
-
-  const flaky = publishable.filter((event) => expected.isFlaky(event.event_id));
+  report("valid key(s) in the DLQ", validDead);
+  report(
+    "poison key(s) not in the DLQ",
+    [...expected.poison].filter((key) => !deadSet.has(key)),
+  );
+  report(
+    "key(s) in the DLQ that were never published",
+    [...deadSet].filter((key) => !expected.valid.has(key) && !expected.poison.has(key)),
+  );
+  const queued = flow.bodies("EntityQueue");
+  report(
+    "message(s) still in the function's queue (stuck)",
+    queued.map((body) => body.slice(0, 80)),
+  );
   return {
-    problems,
-    counts: {
-      entities,
-      observations: stored.length,
-      events: events.length,
-      eventsPublished: events.filter((event) => event.published).length,
-      eventsParked: events.filter((event) => event.parked).length,
-      eventsPending: pending.length,
-      unpublishableEvents: unpublishable.length,
-      flakyEvents: flaky.length,
-      eventsRecovered: publishable.filter((event) => event.published && event.attempts > 1).length,
-      outboundMessages: deliveries.length,
-      eventsDelivered: delivered.size,
-      duplicateDeliveries: deliveries.length - delivered.size,
-      deadLettered: deadKeys.length,
-      deadLetteredKeys: deadSet.size,
-      validKeysDeadLettered: validDead.length,
-      queued,
-    },
+    deadLettered: deadKeys.length,
+    deadLetteredKeys: deadSet.size,
+    validKeysDeadLettered: validDead.length,
+    queued: queued.length,
   };
 }
 
@@ -165,4 +206,14 @@ async function outboxRows(db: Kysely<EntityDatabase>): Promise<OutboxRow[]> {
            attempts::int as attempts, last_error
     from outbox`.execute(db);
   return rows.rows;
+}
+
+/** Each value that occurs more than once, once per repeat. */
+function repeated(values: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return values.filter((value) => {
+    if (seen.has(value)) return true;
+    seen.add(value);
+    return false;
+  });
 }
