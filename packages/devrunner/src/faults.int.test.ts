@@ -21,12 +21,24 @@ import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { startLocalFlow, waitUntil, type LocalFlow } from "./local-aws/flow.ts";
 import { startFaultProxy } from "./soak/fault-proxy.ts";
+import { withTimeout, writeTemplateWithTimeout } from "./soak/template-timeout.ts";
 
 // Fault injection through the local SNS -> SQS -> EntityFunction flow (fauxqs, the built function,
 // Postgres 17), each case asserting the end state of the database, the outbox and the queues.
 const repoRoot = resolve(import.meta.dirname, "../../..");
 const scratch = mkdtempSync(join(tmpdir(), "faults-"));
 process.env.DEVRUNNER_BUILD_DIR ??= join(scratch, "build");
+// Cases that need failed records back soon use a short visibility timeout; AWS's rule (at least the
+// function's Timeout, which the local flow enforces too) then needs a template copy with a short Timeout.
+const QUICK_RETRY_SECONDS = 3;
+const quickRetryTemplate = join(scratch, "template-quick-retry.yaml");
+writeTemplateWithTimeout(
+  join(repoRoot, "template.yaml"),
+  quickRetryTemplate,
+  "EntityFunction",
+  QUICK_RETRY_SECONDS,
+);
+const quickRetries = { templatePath: quickRetryTemplate, visibilityTimeoutSeconds: QUICK_RETRY_SECONDS };
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
@@ -168,7 +180,7 @@ describe("fault injection through the local flow", () => {
       ),
       concurrency: 2,
       batchSize: 5,
-      visibilityTimeoutSeconds: 1,
+      ...quickRetries,
     });
     const keys = keysOf(120, "RESTARTED");
     publish(flow, keys);
@@ -200,7 +212,7 @@ describe("fault injection through the local flow", () => {
       functionEnv: envFor(database),
       concurrency: 2,
       batchSize: 10,
-      visibilityTimeoutSeconds: 2,
+      ...quickRetries,
     });
     const outbound = flow.cloud.queues.get("OutboundEventsQueue")!;
     flow.cloud.server.deleteQueue(outbound.name);
@@ -266,7 +278,7 @@ describe("fault injection through the local flow", () => {
       ),
       concurrency: 1,
       batchSize: 10,
-      visibilityTimeoutSeconds: 1,
+      visibilityTimeoutSeconds: 3,
     });
     // After the flow is up: its schema migration (through the same proxy) should not wait on it.
     proxy.setDelay(4000);
@@ -294,7 +306,7 @@ describe("fault injection through the local flow", () => {
       functionEnv: envFor(database),
       concurrency: 2,
       batchSize: 7,
-      visibilityTimeoutSeconds: 1,
+      ...quickRetries,
     });
     const keys = keysOf(35, "REDELIVERED");
     let seed = 7;
@@ -333,7 +345,7 @@ describe("fault injection through the local flow", () => {
       functionEnv: envFor(database),
       concurrency: 2,
       batchSize: 3,
-      visibilityTimeoutSeconds: 2,
+      ...quickRetries,
     });
     const keys = Array.from(
       { length: 48 },
@@ -355,7 +367,11 @@ describe("fault injection through the local flow", () => {
     const template = join(scratch, "template-fifo.yaml");
     writeFileSync(
       template,
-      readFileSync(join(repoRoot, "template.yaml"), "utf8")
+      withTimeout(
+        readFileSync(join(repoRoot, "template.yaml"), "utf8"),
+        "EntityFunction",
+        QUICK_RETRY_SECONDS,
+      )
         .replace(
           "  EntityDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n",
           "  EntityDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n      FifoQueue: true\n",
@@ -373,7 +389,7 @@ describe("fault injection through the local flow", () => {
       functionEnv: envFor(database, { DLQ_URL: "http://127.0.0.1:9/000000000000/nowhere" }),
       concurrency: 2,
       batchSize: 10,
-      visibilityTimeoutSeconds: 1,
+      visibilityTimeoutSeconds: QUICK_RETRY_SECONDS,
     });
     const send = (group: string, body: string, n: number): void => {
       flow.cloud.server.sendMessage(flow.queue.name, body, {

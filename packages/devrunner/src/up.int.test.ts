@@ -7,6 +7,7 @@ import { createTestDatabase, startPortForward, type TestDatabase } from "@entity
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTemplateWithTimeout } from "./soak/template-timeout.ts";
 import { isolatedEnv, runCli, startCli } from "./testing/cli.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "up-"));
@@ -29,12 +30,19 @@ function envVars(name: string, variables: Record<string, string | number>): stri
   return path;
 }
 
+// Failed records come back after 3 s: a visibility timeout that short needs a function Timeout as short.
+const projectTemplate = join(import.meta.dirname, "../../../template.yaml");
+const quickRetryTemplate = join(scratch, "template-quick-retry.yaml");
+writeTemplateWithTimeout(projectTemplate, quickRetryTemplate, "EntityFunction", 3);
+
 const UP_ARGS = [
   "up",
   "--port",
   "0",
+  "-t",
+  quickRetryTemplate,
   "--visibility-timeout",
-  "1",
+  "3",
   "--parameter-overrides",
   "MaximumConcurrency=2",
 ];
@@ -145,6 +153,28 @@ describe("devrunner up + publish: the SNS -> SQS -> Lambda flow in one process",
       await up.stop();
       await tunnel.close();
     }
+  });
+
+  it("refuses a visibility timeout below the function's Timeout, as AWS refuses the event source", async () => {
+    const env = isolatedEnv({ DEVRUNNER_TEST_BUILD_DIR: buildDir });
+    const refused = await runCli(
+      ["up", "--port", "0", "-t", projectTemplate, "--visibility-timeout", "29"],
+      env,
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /visibility timeout of EntityQueue \(29 s, from the override \(up --visibility-timeout\)\) is below EntityFunction's Timeout \(30 s\)/,
+    );
+    expect(refused.stdout).not.toMatch(/local cloud up/);
+
+    // The template's own VisibilityTimeout (180 s) below a longer Timeout is refused too.
+    const longTimeout = join(scratch, "template-long-timeout.yaml");
+    writeTemplateWithTimeout(projectTemplate, longTimeout, "EntityFunction", 300);
+    const fromTemplate = await runCli(["up", "--port", "0", "-t", longTimeout], env);
+    expect(fromTemplate.code).toBe(2);
+    expect(fromTemplate.stderr).toMatch(
+      /visibility timeout of EntityQueue \(180 s, from EntityQueue's VisibilityTimeout in the template\) is below EntityFunction's Timeout \(300 s\)/,
+    );
   });
 
   it("publish says clearly when no local cloud is running", async () => {

@@ -5,6 +5,13 @@ export { InMemoryEventPublisher } from "../memory/in-memory-event-publisher.ts";
 export { InMemoryDeadLetterQueue } from "../memory/in-memory-dead-letter-queue.ts";
 export { startFakeSecretsManager } from "./fake-secrets-manager.ts";
 export {
+  startSqsFaultProxy,
+  type SqsBatchEntry,
+  type SqsEntryFault,
+  type SqsFaultProxy,
+  type SqsFaultProxyCounts,
+} from "./sqs-fault-proxy.ts";
+export {
   queuedBodies,
   startTestFauxqs,
   TEST_REGION,

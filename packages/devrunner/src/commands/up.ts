@@ -23,7 +23,9 @@ From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]
 
 Options:
   --port N                    emulator port (default 4566; 0 picks a free one)
-  --visibility-timeout S      override every queue's VisibilityTimeout (seconds) for faster retries
+  --visibility-timeout S      override every queue's VisibilityTimeout (seconds) for faster retries; at
+                              least the function's Timeout, as AWS requires of an SQS event source
+                              (a template copy with a shorter Timeout allows a shorter one)
   --schedule-period S         run the template's schedules (the outbox relay, rate(1 minute)) every S seconds
   -n, --env-vars FILE         SAM env-vars JSON (as for invoke)
   -t, --template FILE         default template.yaml

@@ -1,4 +1,8 @@
-import { resolveTemplateValue, type SamTemplate } from "./template/sam-template.ts";
+import {
+  resolveTemplateValue,
+  type SamFunctionDefinition,
+  type SamTemplate,
+} from "./template/sam-template.ts";
 import { UsageError } from "../cli/errors.ts";
 import {
   createCustomResources,
@@ -40,7 +44,13 @@ export interface LocalFlowOptions {
   readonly production?: ProductionPolicy;
   readonly dataDir: string;
   readonly port?: number;
+  /** Replaces every queue's VisibilityTimeout; below the function's Timeout it is refused, as AWS does. */
   readonly visibilityTimeoutSeconds?: number | undefined;
+  /**
+   * Settings the functions' AWS SDK clients get instead of the local cloud's, given the started cloud
+   * (soak: AWS_ENDPOINT_URL_SQS to a fault proxy in front of the emulator, a fake Secrets Manager).
+   */
+  readonly functionsSdkEnvironment?: (cloud: LocalCloud) => Promise<Record<string, string>>;
   /** Replace the template's BatchSize / MaximumConcurrency (tests, soak). */
   readonly batchSize?: number;
   readonly concurrency?: number;
@@ -83,13 +93,29 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
     options.logicalId ?? (template.resources.EntityFunction ? "EntityFunction" : undefined),
   );
   const parameterOverrides = options.parameterOverrides ?? {};
-  const cloud = await startLocalCloud(template, {
+  const started = await startLocalCloud(template, {
     port: options.port ?? 0,
     ...(options.visibilityTimeoutSeconds !== undefined
       ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }
       : {}),
   });
   try {
+    // Before the build, the database and the migration: a mapping AWS would refuse fails fast.
+    const { queue, settings, deadLetterQueue, maxReceiveCount } = eventSourceMapping(
+      template,
+      definition,
+      started,
+      options,
+    );
+    const cloud: LocalCloud = options.functionsSdkEnvironment
+      ? {
+          ...started,
+          sdkEnvironment: {
+            ...started.sdkEnvironment,
+            ...(await options.functionsSdkEnvironment(started)),
+          },
+        }
+      : started;
     const prepared = await prepareFunction({
       templatePath: options.templatePath,
       logicalId: definition.logicalId,
@@ -113,41 +139,6 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       await prepared.close();
       throw error;
     }
-    const resolve = (raw: unknown): string | undefined =>
-      resolveTemplateValue(raw, parameterOverrides, template, cloud.resolveResource);
-    const events = Object.values(
-      (definition.properties.Events ?? {}) as Record<
-        string,
-        { Type?: string; Properties?: Record<string, unknown> }
-      >,
-    );
-    const source = events.find((event) => event.Type === "SQS")?.Properties;
-    if (!source) throw new UsageError(`${definition.logicalId} has no SQS event source in the template`);
-    const queue = [...cloud.queues.values()].find((candidate) => candidate.arn === resolve(source.Queue));
-    if (!queue)
-      throw new UsageError(
-        `cannot find the SQS event source's queue (${JSON.stringify(source.Queue)}) among the template's queues`,
-      );
-    const scaling = (source.ScalingConfig ?? {}) as { MaximumConcurrency?: unknown };
-    const settings: MappingSettings = {
-      queueUrl: queue.url,
-      queueArn: queue.arn,
-      region: LOCAL_REGION,
-      batchSize: options.batchSize ?? Number(resolve(source.BatchSize) ?? 10),
-      batchingWindowSeconds: Number(resolve(source.MaximumBatchingWindowInSeconds) ?? 0),
-      maximumConcurrency: Math.max(
-        1,
-        options.concurrency ?? Number(resolve(scaling.MaximumConcurrency) ?? 2),
-      ),
-      reportBatchItemFailures:
-        Array.isArray(source.FunctionResponseTypes) &&
-        source.FunctionResponseTypes.includes("ReportBatchItemFailures"),
-    };
-    const redrive = template.resources[queue.logicalId]?.Properties?.RedrivePolicy as
-      { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined;
-    const deadLetterQueue = [...cloud.queues.values()].find(
-      (candidate) => redrive !== undefined && candidate.arn === resolve(redrive.deadLetterTargetArn),
-    );
 
     const workers = Array.from(
       { length: settings.maximumConcurrency },
@@ -182,7 +173,7 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       queue,
       settings,
       deadLetterQueue,
-      maxReceiveCount: Number(resolve(redrive?.maxReceiveCount) ?? 0),
+      maxReceiveCount,
       outcomes,
       schedules,
       bodies: (logicalId) => {
@@ -203,9 +194,88 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       },
     };
   } catch (error) {
-    await cloud.stop();
+    await started.stop();
     throw error;
   }
+}
+
+/**
+ * The function's SQS event source as Lambda would map it: its queue, the template's BatchSize, batching
+ * window, MaximumConcurrency and response types (or the options' replacements), and the queue's redrive
+ * policy. Refuses, as AWS does, a queue whose visibility timeout is below the function's Timeout.
+ */
+function eventSourceMapping(
+  template: SamTemplate,
+  definition: SamFunctionDefinition,
+  cloud: LocalCloud,
+  options: LocalFlowOptions,
+): {
+  queue: LocalQueue;
+  settings: MappingSettings;
+  deadLetterQueue: LocalQueue | undefined;
+  maxReceiveCount: number;
+} {
+  const resolve = (raw: unknown): string | undefined =>
+    resolveTemplateValue(raw, options.parameterOverrides ?? {}, template, cloud.resolveResource);
+  const events = Object.values(
+    (definition.properties.Events ?? {}) as Record<
+      string,
+      { Type?: string; Properties?: Record<string, unknown> }
+    >,
+  );
+  const source = events.find((event) => event.Type === "SQS")?.Properties;
+  if (!source) throw new UsageError(`${definition.logicalId} has no SQS event source in the template`);
+  const queue = [...cloud.queues.values()].find((candidate) => candidate.arn === resolve(source.Queue));
+  if (!queue)
+    throw new UsageError(
+      `cannot find the SQS event source's queue (${JSON.stringify(source.Queue)}) among the template's queues`,
+    );
+  refuseShortVisibilityTimeout(cloud, queue, definition, options.visibilityTimeoutSeconds !== undefined);
+  const scaling = (source.ScalingConfig ?? {}) as { MaximumConcurrency?: unknown };
+  const settings: MappingSettings = {
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    region: LOCAL_REGION,
+    batchSize: options.batchSize ?? Number(resolve(source.BatchSize) ?? 10),
+    batchingWindowSeconds: Number(resolve(source.MaximumBatchingWindowInSeconds) ?? 0),
+    maximumConcurrency: Math.max(1, options.concurrency ?? Number(resolve(scaling.MaximumConcurrency) ?? 2)),
+    reportBatchItemFailures:
+      Array.isArray(source.FunctionResponseTypes) &&
+      source.FunctionResponseTypes.includes("ReportBatchItemFailures"),
+  };
+  const redrive = template.resources[queue.logicalId]?.Properties?.RedrivePolicy as
+    { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined;
+  const deadLetterQueue = [...cloud.queues.values()].find(
+    (candidate) => redrive !== undefined && candidate.arn === resolve(redrive.deadLetterTargetArn),
+  );
+  return {
+    queue,
+    settings,
+    deadLetterQueue,
+    maxReceiveCount: Number(resolve(redrive?.maxReceiveCount) ?? 0),
+  };
+}
+
+/**
+ * AWS refuses an SQS event source whose queue's visibility timeout is below the function's Timeout: a
+ * record would become visible again while its invocation still runs, be received again, and could reach
+ * maxReceiveCount (the DLQ) while it is being processed successfully.
+ */
+function refuseShortVisibilityTimeout(
+  cloud: LocalCloud,
+  queue: LocalQueue,
+  definition: SamFunctionDefinition,
+  overridden: boolean,
+): void {
+  const visibilityTimeout = Number(cloud.server.inspectQueue(queue.name)?.attributes.VisibilityTimeout ?? 30);
+  const timeout = definition.timeoutSeconds;
+  if (visibilityTimeout >= timeout) return;
+  const from = overridden
+    ? "the override (up --visibility-timeout)"
+    : `${queue.logicalId}'s VisibilityTimeout in the template`;
+  throw new UsageError(
+    `the visibility timeout of ${queue.logicalId} (${visibilityTimeout} s, from ${from}) is below ${definition.logicalId}'s Timeout (${timeout} s): AWS refuses such an SQS event source, as a record would come back while its invocation still runs. Give at least ${timeout} s (AWS advises ${6 * timeout} s, 6x the Timeout), or use a template whose Timeout is shorter`,
+  );
 }
 
 /**

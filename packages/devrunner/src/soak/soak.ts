@@ -1,8 +1,14 @@
+import { availableParallelism, loadavg } from "node:os";
+import { migrateToLatest, type EntityDatabase } from "@entity/adapters/postgres";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
-import { migrateToLatest, type EntityDatabase } from "@entity/adapters/postgres";
-import { startLocalFlow } from "../local-aws/flow.ts";
+import type { LocalFlow } from "../local-aws/flow.ts";
+import { checkSoak, type SoakCounts } from "./checks.ts";
+import { startCpuHog, type CpuHog } from "./cpu-hog.ts";
 import { startFaultProxy } from "./fault-proxy.ts";
+import { isUnpublishable, nameOf, seededRandom, soakKeys } from "./keys.ts";
+import { startSecretRotation, type RotationFigures } from "./rotation.ts";
+import { startSoakFlow, type FlowStats } from "./soak-flow.ts";
 
 export interface SoakOptions {
   readonly messages: number;
@@ -13,17 +19,22 @@ export interface SoakOptions {
   readonly dataDir: string;
   readonly concurrency?: number;
   readonly batchSize?: number;
+  /** EntityFunction's Timeout in the soak's template copy (default 5 s). */
+  readonly functionTimeoutSeconds?: number;
+  /** The queue's visibility timeout (default 6x the Timeout, as AWS advises; never below the Timeout). */
+  readonly visibilityTimeoutSeconds?: number;
+  /** How often the function's database password is rotated (default 10 s). */
+  readonly rotateEverySeconds?: number;
+  /** Share of entity names whose events the outbound queue refuses for good (default 0.5 %). */
+  readonly unpublishableShare?: number;
+  /** Share of events whose first delivery fails transiently (default 1 %). */
+  readonly flakyShare?: number;
+  /** Runs the template's schedules (the outbox relay) this often instead of their rate. */
+  readonly schedulePeriodSeconds?: number;
+  /** Busy loops on every core for the whole run. */
+  readonly cpuHog?: boolean;
   readonly timeoutSeconds?: number;
   readonly progress: (text: string) => void;
-}
-
-export interface SoakCounts {
-  readonly entities: number;
-  readonly observations: number;
-  readonly outboxPublished: number;
-  readonly outboxPending: number;
-  readonly outboundMessages: number;
-  readonly deadLettered: number;
 }
 
 export interface SoakReport {
@@ -33,190 +44,212 @@ export interface SoakReport {
   readonly distinctKeys: number;
   readonly poisonKeys: number;
   readonly names: number;
-  readonly faultsInjected: number;
-  readonly batches: number;
-  readonly failedRecords: number;
+  readonly unpublishableNames: number;
   readonly seconds: number;
   readonly messagesPerSecond: number;
+  readonly machine: {
+    cores: number;
+    cpuHogProcesses: number;
+    loadAverageAtStart: number;
+    loadAverageMax: number;
+  };
+  readonly flow: {
+    functionTimeoutSeconds: number;
+    visibilityTimeoutSeconds: number;
+    maxReceiveCount: number;
+    batches: number;
+    failedRecords: number;
+    timedOutInvocations: number;
+    /** Invocation durations: the median, the 99th percentile and the slowest. */
+    invocationMsP50: number;
+    invocationMsP99: number;
+    slowestInvocationMs: number;
+    /** Execution environments started (the first ones, and replacements after a timeout), the slowest init. */
+    coldStarts: number;
+    slowestInitMs: number;
+    relayRuns: number;
+    mappingErrors: number;
+  };
+  readonly faults: RotationFigures & {
+    databaseCuts: number;
+    publishRefusals: number;
+    transientPublishFailures: number;
+  };
   readonly counts: SoakCounts;
 }
 
-/** The keys to publish: duplicates (at-least-once delivery), out-of-order stamps, and 1 % poison keys. */
-export function soakKeys(
-  messages: number,
-  random: () => number,
-): { published: string[]; valid: Set<string>; poison: Set<string> } {
-  const names = Math.max(1, Math.floor(messages / 8));
-  const published: string[] = [];
-  const valid = new Set<string>();
-  const poison = new Set<string>();
-  while (published.length < messages) {
-    const roll = random();
-    if (roll < 0.01) {
-      const key = `soak_poison_${published.length}`;
-      poison.add(key);
-      published.push(key);
-    } else if (roll < 0.11 && valid.size > 0) {
-      const keys = [...valid];
-      published.push(keys[Math.floor(random() * keys.length)]!);
-    } else {
-      const name = `SOAK_ENTITY_${Math.floor(random() * names)}`;
-      const day = 1 + Math.floor(random() * 28);
-      const second = Math.floor(random() * 60);
-      const key = `${name}_202201${String(day).padStart(2, "0")}T0000${String(second).padStart(2, "0")}`;
-      valid.add(key);
-      published.push(key);
-    }
-  }
-  return { published, valid, poison };
-}
-
 /**
- * Publishes keys through the local SNS -> SQS -> EntityFunction flow with faults injected between the
- * function and Postgres, waits until everything has settled, and checks nothing was lost or doubled.
+ * Publishes keys through the local SNS -> SQS -> EntityFunction flow while faults are injected (cut
+ * database connections, password rotations, events the outbound queue refuses for good or for now),
+ * waits until everything has settled, and checks nothing was lost, doubled or left stuck.
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const started = Date.now();
-  const random = seededRandom(42);
-  const proxy = await startFaultProxy(
-    options.database.host,
-    options.database.port,
-    options.faultRate / 5,
-    random,
-  );
+  const load = { atStart: loadavg()[0]!, max: loadavg()[0]! };
+  const hog: CpuHog | undefined = options.cpuHog ? startCpuHog() : undefined;
+  const timeout = options.functionTimeoutSeconds ?? 5;
+  const visibilityTimeout = options.visibilityTimeoutSeconds ?? 6 * timeout;
   const db = new Kysely<EntityDatabase>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ ...options.database, max: 2 }) }),
   });
-  await migrateToLatest(db);
-  let batches = 0;
-  let failedRecords = 0;
-  const flow = await startLocalFlow({
-    templatePath: options.templatePath,
-    functionEnv: {
-      LOG_LEVEL: "ERROR",
-      DB_HOST: "127.0.0.1",
-      DB_PORT: proxy.port,
-      DB_NAME: options.database.database,
-      DB_USER: options.database.user,
-      DB_PASSWORD: options.database.password,
-      DB_SSL: "disable",
-      DB_SECRET_ARN: "",
-      DB_CONNECT_TIMEOUT_MS: 2000,
-    },
-    // The schema migration the flow runs first goes straight to the database: the faults are for the function.
-    envVars: {
-      MigrationFunction: { DB_HOST: options.database.host, DB_PORT: options.database.port },
-    },
-    dataDir: options.dataDir,
-    concurrency: options.concurrency ?? 4,
-    batchSize: options.batchSize ?? 10,
-    visibilityTimeoutSeconds: 1,
-    onBatch: (outcome) => {
-      batches += 1;
-      failedRecords += outcome.failed.size;
-    },
-    note: options.progress,
-  });
-  const { cloud } = flow;
-  const topic = cloud.topics.get("EntityTopic")!;
-
-  const { published, valid, poison } = soakKeys(options.messages, random);
-  for (const key of published) cloud.server.publish(topic.name, key);
-  options.progress(
-    `published ${published.length} keys (${valid.size} distinct valid, ${poison.size} poison) through SNS`,
-  );
-
-  const expectedNames = new Set([...valid].map((key) => key.replace(/_\d{8}T\d{6}$/, "")));
-  const deadline = Date.now() + (options.timeoutSeconds ?? Math.max(120, options.messages / 20)) * 1000;
-  let counts = await settle();
-  while (!done(counts) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    counts = await settle();
-    options.progress(
-      `${counts.observations}/${valid.size} keys stored, ${counts.deadLettered}/${poison.size} dead-lettered, ${counts.outboxPending} pending, ${proxy.faults()} faults injected, ${Math.round((batches * (options.batchSize ?? 10)) / ((Date.now() - started) / 1000))} records/s`,
+  const cleanups: (() => Promise<unknown>)[] = [() => db.destroy()];
+  try {
+    await migrateToLatest(db);
+    // Its own generator, so the keys below do not depend on how many round trips happened before.
+    const dbProxy = await startFaultProxy(
+      options.database.host,
+      options.database.port,
+      options.faultRate / 5,
+      seededRandom(7),
     );
-  }
-  await flow.stop();
+    cleanups.push(() => dbProxy.close());
+    const rotation = await startSecretRotation(db, {
+      everyMs: (options.rotateEverySeconds ?? 10) * 1000,
+      onError: (error) => options.progress(`rotation failed: ${(error as Error).message}`),
+    });
+    cleanups.push(() => rotation.stop());
+    const soak = await startSoakFlow({
+      templatePath: options.templatePath,
+      functionTimeoutSeconds: timeout,
+      dataDir: options.dataDir,
+      database: options.database,
+      databaseProxyPort: dbProxy.port,
+      secret: { arn: rotation.secretArn, endpoint: rotation.endpoint },
+      visibilityTimeoutSeconds: visibilityTimeout,
+      concurrency: options.concurrency ?? 4,
+      batchSize: options.batchSize ?? 10,
+      flakyShare: options.flakyShare ?? 0.01,
+      schedulePeriodSeconds: options.schedulePeriodSeconds,
+      note: options.progress,
+    });
+    cleanups.push(() => soak.stop());
+    const { flow, stats } = soak;
 
-  const problems: string[] = [];
-  const storedKeys = new Set(
-    (await db.selectFrom("observation").select("key").execute()).map((row) => row.key),
-  );
-  const lost = [...valid].filter((key) => !storedKeys.has(key));
-  if (lost.length > 0) problems.push(`${lost.length} key(s) lost, e.g. ${lost.slice(0, 3).join(", ")}`);
-  if (counts.observations !== storedKeys.size || storedKeys.size !== valid.size)
-    problems.push(`observations ${counts.observations}, distinct keys ${valid.size}`);
-  if (counts.entities !== expectedNames.size)
-    problems.push(`entities ${counts.entities}, distinct names ${expectedNames.size}`);
-  const wrongState = await sql<{ name: string }>`
-    select e.name from entity e join (select name, max(observed_at) as latest, count(*)::int as n from observation group by name) o using (name)
-    where e.latest_observed_at <> o.latest or e.observation_count <> o.n`.execute(db);
-  if (wrongState.rows.length > 0)
-    problems.push(`${wrongState.rows.length} entities whose state does not match their observations`);
-  const eventIds = new Set(
-    (await db.selectFrom("outbox").select("event_id").execute()).map((row) => row.event_id),
-  );
-  const delivered = new Set(
-    flow.bodies("OutboundEventsQueue").map((body) => (JSON.parse(body) as { eventId: string }).eventId),
-  );
-  const unpublished = [...eventIds].filter((id) => !delivered.has(id));
-  if (unpublished.length > 0) problems.push(`${unpublished.length} committed event(s) never delivered`);
-  const deadKeys = new Set(
-    flow.bodies("EntityDeadLetterQueue").map((body) => (JSON.parse(body) as { Message: string }).Message),
-  );
-  if (deadKeys.size !== poison.size || [...poison].some((key) => !deadKeys.has(key)))
-    problems.push(`DLQ holds ${deadKeys.size} keys, expected exactly the ${poison.size} poison keys`);
-  if (!done(counts)) problems.push("did not settle before the deadline");
-
-  const seconds = (Date.now() - started) / 1000;
-  const report: SoakReport = {
-    ok: problems.length === 0,
-    problems,
-    published: published.length,
-    distinctKeys: valid.size,
-    poisonKeys: poison.size,
-    names: expectedNames.size,
-    faultsInjected: proxy.faults(),
-    batches,
-    failedRecords,
-    seconds,
-    messagesPerSecond: published.length / seconds,
-    counts: { ...counts, outboundMessages: delivered.size },
-  };
-  await proxy.close();
-  await db.destroy();
-  return report;
-
-  async function settle(): Promise<SoakCounts> {
-    const row = await sql<{ entities: number; observations: number; published: number; pending: number }>`
-      select (select count(*)::int from entity) as entities, (select count(*)::int from observation) as observations,
-             (select count(*)::int from outbox where published_at is not null) as published,
-             (select count(*)::int from outbox where published_at is null) as pending`.execute(db);
-    const stats = row.rows[0]!;
-    const inFlight = flow.bodies("EntityQueue").length;
+    const keys = soakKeys(options.messages, seededRandom(42), options.unpublishableShare ?? 0.005);
+    const topic = flow.cloud.topics.get("EntityTopic")!;
+    for (const key of keys.published) flow.cloud.server.publish(topic.name, key);
+    options.progress(
+      `published ${keys.published.length} keys (${keys.valid.size} distinct valid, ${keys.poison.size} poison) through SNS; Timeout ${timeout} s, visibility timeout ${visibilityTimeout} s`,
+    );
+    const settled = await waitUntilSettled(db, flow, keys, {
+      deadline: Date.now() + (options.timeoutSeconds ?? Math.max(120, options.messages / 20)) * 1000,
+      tick: async () => {
+        load.max = Math.max(load.max, loadavg()[0]!);
+        options.progress(
+          `${await progressLine(db, flow)}; ${stats.batches} batches, ${stats.failedRecords} records retried, ${dbProxy.faults()} connections cut, ${rotation.figures().rotations} rotations`,
+        );
+      },
+    });
+    // Stop first: nothing may change while the end state is checked.
+    await soak.stop();
+    const { problems, counts } = await checkSoak(db, flow, { ...keys, isFlaky: soak.isFlaky });
+    if (!settled) problems.push("did not settle before the deadline");
+    const seconds = (Date.now() - started) / 1000;
+    const names = new Set([...keys.valid].map(nameOf));
+    const publishFaults = soak.publishFaults();
     return {
-      entities: stats.entities,
-      observations: stats.observations,
-      outboxPublished: stats.published,
-      outboxPending: stats.pending + inFlight,
-      outboundMessages: 0,
-      deadLettered: flow.bodies("EntityDeadLetterQueue").length,
+      ok: problems.length === 0,
+      problems,
+      published: keys.published.length,
+      distinctKeys: keys.valid.size,
+      poisonKeys: keys.poison.size,
+      names: names.size,
+      unpublishableNames: [...names].filter(isUnpublishable).length,
+      seconds,
+      messagesPerSecond: keys.published.length / seconds,
+      machine: {
+        cores: availableParallelism(),
+        cpuHogProcesses: hog?.processes ?? 0,
+        loadAverageAtStart: load.atStart,
+        loadAverageMax: load.max,
+      },
+      flow: flowFigures(stats, timeout, visibilityTimeout, flow.maxReceiveCount),
+      faults: {
+        databaseCuts: dbProxy.faults(),
+        ...rotation.figures(),
+        publishRefusals: publishFaults.permanentFailures,
+        transientPublishFailures: publishFaults.transientFailures,
+      },
+      counts,
     };
-  }
-
-  function done(c: { observations: number; outboxPending: number; deadLettered: number }): boolean {
-    return c.observations >= valid.size && c.deadLettered >= poison.size && c.outboxPending === 0;
+  } finally {
+    while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
+    await hog?.stop();
   }
 }
 
-/** mulberry32: a small seeded generator, so a soak run can be repeated exactly. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+function flowFigures(
+  stats: FlowStats,
+  timeout: number,
+  visibilityTimeout: number,
+  maxReceiveCount: number,
+): SoakReport["flow"] {
+  return {
+    functionTimeoutSeconds: timeout,
+    visibilityTimeoutSeconds: visibilityTimeout,
+    maxReceiveCount,
+    batches: stats.batches,
+    failedRecords: stats.failedRecords,
+    timedOutInvocations: stats.timedOut,
+    invocationMsP50: percentile(stats.durations, 0.5),
+    invocationMsP99: percentile(stats.durations, 0.99),
+    slowestInvocationMs: percentile(stats.durations, 1),
+    coldStarts: stats.coldStarts,
+    slowestInitMs: Math.round(stats.slowestInitMs),
+    relayRuns: stats.relayRuns,
+    mappingErrors: stats.mappingErrors,
   };
+}
+
+/** Polls every second until `isSettled` or the deadline; false when the deadline came first. */
+async function waitUntilSettled(
+  db: Kysely<EntityDatabase>,
+  flow: LocalFlow,
+  keys: { valid: ReadonlySet<string>; poison: ReadonlySet<string> },
+  options: { deadline: number; tick: () => Promise<void> },
+): Promise<boolean> {
+  for (;;) {
+    if (await isSettled(db, flow, keys)) return true;
+    if (Date.now() >= options.deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await options.tick();
+  }
+}
+
+/** Every valid key stored, every poison key dead-lettered, the queue empty and no event pending. */
+async function isSettled(
+  db: Kysely<EntityDatabase>,
+  flow: LocalFlow,
+  keys: { valid: ReadonlySet<string>; poison: ReadonlySet<string> },
+): Promise<boolean> {
+  const row = await sql<{ observations: number; pending: number }>`
+    select (select count(*)::int from observation) as observations,
+           (select count(*)::int from outbox where published_at is null and parked_at is null) as pending`.execute(
+    db,
+  );
+  const { observations, pending } = row.rows[0]!;
+  const deadKeys = new Set(
+    flow.bodies("EntityDeadLetterQueue").map((body) => (JSON.parse(body) as { Message: string }).Message),
+  );
+  return (
+    observations >= keys.valid.size &&
+    deadKeys.size >= keys.poison.size &&
+    pending === 0 &&
+    flow.bodies("EntityQueue").length === 0
+  );
+}
+
+async function progressLine(db: Kysely<EntityDatabase>, flow: LocalFlow): Promise<string> {
+  const row = await sql<{ observations: number; pending: number; parked: number }>`
+    select (select count(*)::int from observation) as observations,
+           (select count(*)::int from outbox where published_at is null and parked_at is null) as pending,
+           (select count(*)::int from outbox where parked_at is not null) as parked`.execute(db);
+  const { observations, pending, parked } = row.rows[0]!;
+  return `${observations} keys stored, ${flow.bodies("EntityDeadLetterQueue").length} dead-lettered, ${flow.bodies("EntityQueue").length} queued, events ${pending} pending / ${parked} parked`;
+}
+
+function percentile(values: readonly number[], share: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)]!);
 }

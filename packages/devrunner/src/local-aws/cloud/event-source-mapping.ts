@@ -72,21 +72,33 @@ export class LocalEventSourceMapping {
         const report = await worker.invoke(this.toEvent(records));
         const failed = this.failedIds(records, report);
         const succeeded = records.filter((record) => !failed.has(record.MessageId ?? ""));
-        for (let start = 0; start < succeeded.length; start += 10) {
-          await this.client.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: this.settings.queueUrl,
-              Entries: succeeded
-                .slice(start, start + 10)
-                .map((record, i) => ({ Id: `d${i}`, ReceiptHandle: record.ReceiptHandle })),
-            }),
-          );
-        }
+        await this.delete(succeeded);
         this.onBatch({ poller: index, records, failed, report });
       } catch (error) {
         if (this.running) this.onError(error);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
+    }
+  }
+
+  /** Deletes the succeeded records; one that cannot be deleted comes back (and is said so). */
+  private async delete(records: readonly Message[]): Promise<void> {
+    for (let start = 0; start < records.length; start += 10) {
+      const answer = await this.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.settings.queueUrl,
+          Entries: records
+            .slice(start, start + 10)
+            .map((record, i) => ({ Id: `d${i}`, ReceiptHandle: record.ReceiptHandle })),
+        }),
+      );
+      const failed = answer.Failed ?? [];
+      if (failed.length > 0)
+        this.onError(
+          new Error(
+            `could not delete ${failed.length} processed record(s) (${failed.map((entry) => `${entry.Code ?? "?"}: ${entry.Message ?? ""}`).join("; ")}): they will be received again`,
+          ),
+        );
     }
   }
 
