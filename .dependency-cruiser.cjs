@@ -67,6 +67,14 @@ module.exports = {
       to: { path: "^packages/lambda/" },
     },
     {
+      name: "local-aws-core-stands-alone",
+      comment:
+        "The devrunner's local-AWS core knows nothing of the CLI: no commands, no CLI helpers, no composition root.",
+      severity: "error",
+      from: { path: "^packages/devrunner/src/local-aws/" },
+      to: { path: "^packages/devrunner/src/(commands|cli|doctor|soak)/|^packages/devrunner/src/(cli|root)\\.ts$" },
+    },
+    {
       name: "no-unresolvable",
       comment: "Every import resolves, except packages that exist only as @types (aws-lambda's event types).",
       severity: "error",

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 module.enableCompileCache?.();
 // The same freshness check `invoke` uses for the Lambda bundle (Node runs the .ts file as is).
-const { newestModification } = await import("../src/cli/paths.ts");
+const { newestModification } = await import("../src/local-aws/build.ts");
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = join(here, "..");
 const source = join(packageDir, "src", "cli.ts");

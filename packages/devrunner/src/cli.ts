@@ -1,7 +1,8 @@
 // devrunner: the fast local loop around EntityFunction. `pnpm devrunner <command> --help` for each command.
 import { ConfigError } from "@entity/adapters/postgres";
 import { DomainError } from "@entity/domain";
-import { DevrunnerError, UsageError } from "./cli/errors.ts";
+import { DevrunnerError, UsageError, exitCodeOf } from "./cli/errors.ts";
+import { LocalAwsError } from "./local-aws/errors.ts";
 
 const USAGE = `devrunner <command> [options]
 
@@ -62,6 +63,9 @@ try {
   if (error instanceof DevrunnerError) {
     process.stderr.write(`devrunner: ${error.message}\n`);
     process.exitCode = error.exitCode;
+  } else if (error instanceof LocalAwsError) {
+    process.stderr.write(`devrunner: ${error.message}\n`);
+    process.exitCode = exitCodeOf(error);
   } else if (error instanceof ConfigError) {
     process.stderr.write(`devrunner: configuration: ${error.message}\n`);
     process.exitCode = 2;

@@ -19,7 +19,13 @@ import { PostgreSqlContainer } from "@testcontainers/postgresql";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { startLocalFlow, waitUntil, type LocalFlow } from "./local-aws/flow.ts";
+import {
+  localAwsConfig,
+  loadProductionPattern,
+  startLocalFlow,
+  waitUntil,
+  type LocalFlow,
+} from "./local-aws/index.ts";
 import { startFaultProxy } from "./soak/fault-proxy.ts";
 import { withTimeout, writeTemplateWithTimeout } from "./soak/template-timeout.ts";
 
@@ -93,6 +99,8 @@ async function openDatabase(prefix: string): Promise<{ database: TestDatabase; d
 
 async function flowOn(options: Partial<Parameters<typeof startLocalFlow>[0]>): Promise<LocalFlow> {
   const flow = await startLocalFlow({
+    config: localAwsConfig(process.env, { repositoryRoot: repoRoot }),
+    production: { allowed: false, pattern: loadProductionPattern(repoRoot) },
     templatePath: join(repoRoot, "template.yaml"),
     dataDir: join(scratch, "pglite"),
     ...options,

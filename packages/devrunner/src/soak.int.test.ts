@@ -1,3 +1,4 @@
+import { localAwsConfig } from "./local-aws/index.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -11,6 +12,7 @@ describe("soak, CI-sized: the local flow under every fault the soak injects", ()
     const database = await createTestDatabase("soak");
     process.env.DEVRUNNER_BUILD_DIR ??= join(mkdtempSync(join(tmpdir(), "soak-")), "build");
     const report = await runSoak({
+      config: localAwsConfig(process.env, { repositoryRoot: resolve(import.meta.dirname, "../../..") }),
       messages: 1500,
       faultRate: 0.05,
       database: {

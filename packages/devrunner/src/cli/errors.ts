@@ -1,3 +1,5 @@
+import { isInputError, type LocalAwsError } from "../local-aws/errors.ts";
+
 /** Errors of the devrunner: a base with a stable `code` and the exit code the CLI ends with. */
 export abstract class DevrunnerError extends Error {
   abstract readonly code: string;
@@ -25,4 +27,13 @@ export class ProductionRefusedError extends DevrunnerError {
 export class InvokeError extends DevrunnerError {
   readonly code = "INVOKE_FAILED";
   readonly exitCode = 1;
+}
+
+/**
+ * The exit code for an error of the local-AWS core: 2 when the user's input is at fault (a template, a file,
+ * a flag's value), 3 for a refused production environment, 1 otherwise.
+ */
+export function exitCodeOf(error: LocalAwsError): number {
+  if (error.code === "PRODUCTION_REFUSED") return 3;
+  return isInputError(error) ? 2 : 1;
 }

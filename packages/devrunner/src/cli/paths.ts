@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 
 /** The folder the user typed the command in: pnpm runs scripts from the workspace root but keeps it in INIT_CWD. */
@@ -21,22 +21,4 @@ export function repositoryRoot(from = import.meta.dirname): string {
     folder = parent;
   }
   return folder;
-}
-
-/** Newest modification time (ms) of the files under these paths (folders walked, node_modules and dist skipped). */
-export function newestModification(paths: readonly string[]): number {
-  let newest = 0;
-  const visit = (path: string): void => {
-    if (!existsSync(path)) return;
-    const stats = statSync(path);
-    if (stats.isDirectory()) {
-      for (const entry of readdirSync(path)) {
-        if (entry !== "node_modules" && entry !== "dist" && !entry.startsWith(".")) visit(join(path, entry));
-      }
-    } else {
-      newest = Math.max(newest, stats.mtimeMs);
-    }
-  };
-  for (const path of paths) visit(path);
-  return newest;
 }

@@ -7,7 +7,8 @@ import {
 } from "@entity/adapters/postgres";
 import { parse as parseDotenv } from "dotenv";
 import { readTextFile } from "./args.ts";
-import { displayPath, userPath } from "./paths.ts";
+import { displayPath, repositoryRoot, userPath } from "./paths.ts";
+import { localAwsConfig, type LocalAwsConfig } from "../local-aws/config.ts";
 import { UsageError } from "./errors.ts";
 import {
   hostEnvironmentName,
@@ -44,7 +45,12 @@ export function loadCommandEnvironment(envFile: string | undefined): {
 
 /** --allow-prod and the project's production names, read once per command. */
 export function productionPolicy(allowProd: boolean): ProductionPolicy {
-  return { allowed: allowProd, pattern: loadProductionPattern() };
+  return { allowed: allowProd, pattern: loadProductionPattern(repositoryRoot()) };
+}
+
+/** The local-AWS core's config for this command: its environment (with --env-file) and the repository. */
+export function localAwsConfigFor(env: Readonly<Record<string, string | undefined>>): LocalAwsConfig {
+  return localAwsConfig(env, { repositoryRoot: repositoryRoot() });
 }
 
 /** Memory when asked, Postgres when the environment names one, else the embedded PGlite folder. */

@@ -8,6 +8,7 @@ import {
 import { parseCommandArgs } from "../cli/args.ts";
 import { localSqsClient } from "../local-aws/cloud/local-cloud.ts";
 import { readUpState } from "../local-aws/cloud/state.ts";
+import { localAwsConfigFor } from "../cli/target.ts";
 import { UsageError } from "../cli/errors.ts";
 import { createOutput } from "../cli/output.ts";
 
@@ -31,7 +32,7 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${DLQ_HELP}\n`);
     return 0;
   }
-  const state = readUpState();
+  const state = readUpState(localAwsConfigFor(process.env).stateFile);
   if (!state.dlqUrl) throw new UsageError("the source queue has no dead-letter queue in the template");
   const output = createOutput(values.json);
   const client = localSqsClient(state.endpoint, state.region);

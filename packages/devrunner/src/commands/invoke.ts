@@ -9,10 +9,22 @@ import {
   type PreparedFunction,
 } from "../local-aws/prepare.ts";
 import { createOutput, type Output } from "../cli/output.ts";
-import { userPath } from "../cli/paths.ts";
-import { FunctionWorker, formatReport, type InvocationReport } from "../local-aws/runtime/function-worker.ts";
+import { userPath, displayPath } from "../cli/paths.ts";
+import {
+  FunctionWorker,
+  formatReport,
+  workerBootEnvironment,
+  type InvocationReport,
+} from "../local-aws/runtime/function-worker.ts";
+import type { LocalAwsConfig } from "../local-aws/config.ts";
 import { refuseProduction, type ProductionPolicy } from "../local-aws/production.ts";
-import { embeddedDataDir, loadCommandEnvironment, OUTPUT_OPTIONS, productionPolicy } from "../cli/target.ts";
+import {
+  embeddedDataDir,
+  loadCommandEnvironment,
+  OUTPUT_OPTIONS,
+  productionPolicy,
+  localAwsConfigFor,
+} from "../cli/target.ts";
 
 export const INVOKE_HELP = `devrunner invoke [FunctionLogicalId] --event FILE|- [--env-vars FILE] [options]
 
@@ -62,7 +74,7 @@ export interface InvokeRequest {
   readonly envVarsPath: string | undefined;
   readonly templatePath: string;
   readonly parameterOverrides: Readonly<Record<string, string>>;
-  readonly hostEnv: Readonly<Record<string, string | undefined>>;
+  readonly config: LocalAwsConfig;
   readonly dataDir: string;
   readonly production: ProductionPolicy;
 }
@@ -88,7 +100,7 @@ export function parseInvokeRequest(argv: readonly string[]): {
       envVarsPath: values["env-vars"] && userPath(values["env-vars"]),
       templatePath: userPath(values.template),
       parameterOverrides: parseParameterOverrides(values["parameter-overrides"]),
-      hostEnv,
+      config: localAwsConfigFor(hostEnv),
       dataDir: embeddedDataDir(hostEnv, values["data-dir"] && userPath(values["data-dir"])),
       production,
     },
@@ -113,13 +125,18 @@ export async function runInvoke(request: InvokeRequest, output: Output): Promise
     : undefined;
   // The execution environment's process starts while the function is prepared (build check, emulator,
   // embedded database): its Node start-up is off the critical path.
-  const worker = new FunctionWorker({ logSink: stderr });
+  const worker = new FunctionWorker({
+    logSink: stderr,
+    bootEnv: workerBootEnvironment(request.config.hostEnv),
+  });
   worker.prestart();
   try {
     // Its init (no I/O) starts once the environment is known, overlapping the embedded database's start
     // and the schema migration the function depends on.
     const prepared = await prepareFunction({
       ...request,
+      templateLabel: displayPath(request.templatePath),
+      ...(request.envVarsPath ? { envVarsLabel: displayPath(request.envVarsPath) } : {}),
       envVars,
       note: output.note,
       functionWorker: worker,

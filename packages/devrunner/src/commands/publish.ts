@@ -1,6 +1,7 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { parseCommandArgs } from "../cli/args.ts";
 import { readUpState } from "../local-aws/cloud/state.ts";
+import { localAwsConfigFor } from "../cli/target.ts";
 import { UsageError } from "../cli/errors.ts";
 
 export const PUBLISH_HELP = `devrunner publish KEY... [--json-body]
@@ -22,7 +23,7 @@ export async function publishCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("publish: give at least one KEY");
-  const state = readUpState();
+  const state = readUpState(localAwsConfigFor(process.env).stateFile);
   const client = new SNSClient({
     endpoint: state.endpoint,
     region: state.region,

@@ -4,7 +4,7 @@ import { parseCommandArgs } from "../cli/args.ts";
 import { UsageError } from "../cli/errors.ts";
 import { userPath } from "../cli/paths.ts";
 import { runSoak, type SoakReport } from "../soak/soak.ts";
-import { commandEnvironment, embeddedDataDir } from "../cli/target.ts";
+import { commandEnvironment, embeddedDataDir, localAwsConfigFor } from "../cli/target.ts";
 
 export const SOAK_HELP = `devrunner soak [--messages N] [--fault-rate R] [--concurrency C] [--rotate-every S]
                 [--cpu-hog] [--json] [--env-file FILE] [--template FILE]
@@ -80,6 +80,7 @@ export async function soakCommand(argv: readonly string[]): Promise<number> {
   }
   try {
     const report = await runSoak({
+      config: localAwsConfigFor(env),
       messages,
       faultRate,
       concurrency,

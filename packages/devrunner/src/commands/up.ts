@@ -1,6 +1,5 @@
 import { parseCommandArgs, parseParameterOverrides, readJsonFile } from "../cli/args.ts";
 import type { BatchOutcome } from "../local-aws/cloud/event-source-mapping.ts";
-import { LOCAL_REGION } from "../local-aws/cloud/local-cloud.ts";
 import { startLocalFlow } from "../local-aws/flow.ts";
 import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
 import { UsageError } from "../cli/errors.ts";
@@ -8,7 +7,12 @@ import { validateEnvVarsFile } from "../local-aws/prepare.ts";
 import { userPath } from "../cli/paths.ts";
 import { formatReport } from "../local-aws/runtime/function-worker.ts";
 import { refuseProduction } from "../local-aws/production.ts";
-import { embeddedDataDir, loadCommandEnvironment, productionPolicy } from "../cli/target.ts";
+import {
+  embeddedDataDir,
+  loadCommandEnvironment,
+  productionPolicy,
+  localAwsConfigFor,
+} from "../cli/target.ts";
 import type { ScheduledRun } from "../local-aws/cloud/schedules.ts";
 import { FUNCTION_OPTIONS } from "./invoke.ts";
 
@@ -56,15 +60,17 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
   const production = productionPolicy(values["allow-prod"]);
   refuseProduction(names, production);
   const envVarsPath = values["env-vars"] && userPath(values["env-vars"]);
+  const config = localAwsConfigFor(hostEnv);
   const flow = await startLocalFlow({
+    config,
     templatePath: userPath(values.template),
+    templateLabel: values.template,
     logicalId: positionals[0],
     envVars: envVarsPath
       ? validateEnvVarsFile(readJsonFile(envVarsPath, "env-vars file"), envVarsPath)
       : undefined,
     envVarsPath,
     parameterOverrides: parseParameterOverrides(values["parameter-overrides"]),
-    hostEnv,
     production,
     dataDir: embeddedDataDir(hostEnv, values["data-dir"] && userPath(values["data-dir"])),
     port,
@@ -81,10 +87,10 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
   const { cloud, queue, settings } = flow;
   const topic = [...cloud.topics.values()][0];
   const outbound = flow.prepared.env.OUTBOUND_QUEUE_URL;
-  writeUpState({
+  writeUpState(config.stateFile, {
     pid: process.pid,
     endpoint: cloud.endpoint,
-    region: LOCAL_REGION,
+    region: cloud.region,
     topicArn: topic?.arn ?? "",
     queueUrl: queue.url,
     dlqUrl: flow.deadLetterQueue?.url,
@@ -107,7 +113,7 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
     process.once("SIGTERM", resolveStop);
   });
   process.stdout.write("stopping\n");
-  removeUpState();
+  removeUpState(config.stateFile);
   await flow.stop();
   return 0;
 }

@@ -10,7 +10,6 @@ import {
   type PreparedFunction,
 } from "../local-aws/prepare.ts";
 import { createOutput } from "../cli/output.ts";
-import { repositoryRoot } from "../cli/paths.ts";
 import { describeTarget, resolveTarget } from "../cli/target.ts";
 import { invokePrepared, parseInvokeRequest, printInvocation, type InvokeRequest } from "./invoke.ts";
 import { PROCESS_OPTIONS, runProcess } from "./process.ts";
@@ -64,7 +63,7 @@ export async function runOnce(state: WatchState): Promise<number> {
   const { rebuilt } = await ensureBuilt(
     prepared.template,
     prepared.definition.logicalId,
-    repositoryRoot(),
+    state.request.config,
     note,
   );
   // New code may bring a migration: run the custom resources again, as a deploy of it would.

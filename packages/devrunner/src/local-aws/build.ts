@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
+import type { LocalAwsConfig } from "./config.ts";
+import { LocalAwsError } from "./errors.ts";
 import { samFunction, type SamTemplate } from "./template/sam-template.ts";
-import { InvokeError } from "../cli/errors.ts";
-import { newestModification } from "../cli/paths.ts";
 
 const SOURCES = [
   "packages/domain/src",
@@ -51,14 +51,12 @@ export function buildGroup(
 export async function ensureBuilt(
   template: SamTemplate,
   logicalId: string,
-  root: string,
+  config: Pick<LocalAwsConfig, "repositoryRoot" | "buildDir">,
   note: (text: string) => void,
 ): Promise<BuiltFunctions> {
+  const root = config.repositoryRoot;
   const { buildId, functionIds } = buildGroup(template, logicalId);
-  const artifactsDir = resolve(
-    process.env.DEVRUNNER_BUILD_DIR ?? resolve(root, ".devrunner", "build"),
-    buildId,
-  );
+  const artifactsDir = join(config.buildDir, buildId);
   const entries = functionIds.map((id) =>
     join(artifactsDir, `${moduleOf(samFunction(template, id).handler)}.mjs`),
   );
@@ -77,7 +75,10 @@ export async function ensureBuilt(
     );
   } catch (error) {
     const failed = error as { stderr?: string; stdout?: string; message: string };
-    throw new InvokeError(`building ${buildId} failed:\n${failed.stderr || failed.stdout || failed.message}`);
+    throw new LocalAwsError(
+      "BUILD_FAILED",
+      `building ${buildId} failed:\n${failed.stderr || failed.stdout || failed.message}`,
+    );
   }
   const built = functionIds.length > 1 ? `${buildId} (with ${functionIds.slice(1).join(", ")})` : buildId;
   note(`built ${built} in ${(performance.now() - started).toFixed(0)} ms (sources changed)`);
@@ -87,4 +88,22 @@ export async function ensureBuilt(
 function moduleOf(handler: string): string {
   const dot = handler.lastIndexOf(".");
   return dot > 0 ? handler.slice(0, dot) : "index";
+}
+
+/** Newest modification time (ms) of the files under these paths (folders walked, node_modules and dist skipped). */
+export function newestModification(paths: readonly string[]): number {
+  let newest = 0;
+  const visit = (path: string): void => {
+    if (!existsSync(path)) return;
+    const stats = statSync(path);
+    if (stats.isDirectory()) {
+      for (const entry of readdirSync(path)) {
+        if (entry !== "node_modules" && entry !== "dist" && !entry.startsWith(".")) visit(join(path, entry));
+      }
+    } else {
+      newest = Math.max(newest, stats.mtimeMs);
+    }
+  };
+  for (const path of paths) visit(path);
+  return newest;
 }

@@ -1,14 +1,8 @@
-import { readFileSync } from "node:fs";
 import { namesDatabase } from "@entity/adapters/postgres";
-import {
-  parseSamTemplate,
-  samFunction,
-  type SamFunctionDefinition,
-  type SamTemplate,
-} from "./template/sam-template.ts";
+import type { SamFunctionDefinition, SamTemplate } from "./template/sam-template.ts";
 import type { LocalCloud } from "./cloud/local-cloud.ts";
+import type { LocalAwsConfig } from "./config.ts";
 import type { EmbeddedDatabaseServer } from "./embedded/embedded-database.ts";
-import { UsageError } from "../cli/errors.ts";
 import { buildGroup, ensureBuilt, type BuiltFunctions } from "./build.ts";
 import {
   DATABASE_VARIABLE,
@@ -17,11 +11,9 @@ import {
   type EnvVarsFile,
   type FunctionEnvironment,
 } from "./template/function-environment.ts";
-import { displayPath, repositoryRoot } from "../cli/paths.ts";
 import { refuseProduction, type ProductionPolicy } from "./production.ts";
 import type { FunctionWorker } from "./runtime/function-worker.ts";
 import {
-  customResourceProviders,
   customResourcesBefore,
   prestartResourceWorker,
   runCustomResources,
@@ -37,6 +29,8 @@ import {
 } from "./runtime/runtime-environment.ts";
 
 export type { EnvVarsFile } from "./template/function-environment.ts";
+export { loadTemplate, pickFunction, validateEnvVarsFile } from "./template/functions.ts";
+import { loadTemplate, pickFunction } from "./template/functions.ts";
 export { workerSettings } from "./runtime/runtime-environment.ts";
 
 export interface PreparedFunction {
@@ -53,13 +47,15 @@ export interface PreparedFunction {
 }
 
 export interface PrepareOptions {
+  readonly config: LocalAwsConfig;
   readonly templatePath: string;
+  /** How messages name the template and the env-vars file (the paths as the user gave them). */
+  readonly templateLabel?: string;
+  readonly envVarsLabel?: string;
   readonly logicalId: string | undefined;
   readonly envVars: EnvVarsFile | undefined;
   readonly envVarsPath: string | undefined;
   readonly parameterOverrides: Readonly<Record<string, string>>;
-  /** The devrunner's environment: AWS credentials and region pass through; DB_* name the database. */
-  readonly hostEnv: Readonly<Record<string, string | undefined>>;
   readonly dataDir: string;
   /** Whether the function may run with a production `ENV` (--allow-prod) and what counts as one. */
   readonly production: ProductionPolicy;
@@ -70,76 +66,6 @@ export interface PrepareOptions {
   readonly functionWorker?: FunctionWorker;
 }
 
-export function loadTemplate(templatePath: string): SamTemplate {
-  let text: string;
-  try {
-    text = readFileSync(templatePath, "utf8");
-  } catch {
-    throw new UsageError(`cannot read the template '${templatePath}' (use --template)`);
-  }
-  try {
-    return parseSamTemplate(text);
-  } catch (error) {
-    throw new UsageError(`template '${templatePath}': ${(error as Error).message}`);
-  }
-}
-
-/**
- * The function named, or else the template's one function that takes traffic: functions that only serve
- * custom resources (the schema migration) run before it, not on their own; among several (a scheduled
- * relay besides), the one the SQS queue triggers (SAM asks for a name whenever there are several).
- */
-export function pickFunction(template: SamTemplate, logicalId: string | undefined): SamFunctionDefinition {
-  const functions = Object.entries(template.resources).filter(
-    ([, r]) => r.Type === "AWS::Serverless::Function",
-  );
-  const providers = new Set(customResourceProviders(template));
-  const candidates = functions.filter(([id]) => !providers.has(id));
-  const sqsTriggered = candidates.filter(([, r]) =>
-    Object.values((r.Properties?.Events ?? {}) as Record<string, { Type?: string }>).some(
-      (e) => e.Type === "SQS",
-    ),
-  );
-  const id =
-    logicalId ??
-    (candidates.length === 1
-      ? candidates[0]![0]
-      : sqsTriggered.length === 1
-        ? sqsTriggered[0]![0]
-        : undefined);
-  if (!id)
-    throw new UsageError(
-      `the template has ${functions.length} functions (${functions.map(([name]) => name).join(", ")}): name one`,
-    );
-  try {
-    return samFunction(template, id);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-/** Checks the env-vars file has SAM's shape: `{ "Parameters": {...}, "<FunctionId>": {...} }`, scalar values. */
-export function validateEnvVarsFile(value: unknown, path: string): EnvVarsFile {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new UsageError(
-      `env-vars file '${path}' must be a JSON object like {"EntityFunction": {"DB_HOST": "..."}}`,
-    );
-  }
-  for (const [section, variables] of Object.entries(value)) {
-    if (typeof variables !== "object" || variables === null || Array.isArray(variables)) {
-      throw new UsageError(`env-vars file '${path}': "${section}" must be an object of variables`);
-    }
-    for (const [name, variable] of Object.entries(variables as Record<string, unknown>)) {
-      if (variable !== null && !["string", "number", "boolean"].includes(typeof variable)) {
-        throw new UsageError(
-          `env-vars file '${path}': ${section}.${name} must be a string, number or boolean`,
-        );
-      }
-    }
-  }
-  return value as EnvVarsFile;
-}
-
 /**
  * Builds the function if a source changed (the Makefile target `sam build` runs), and works out its
  * environment: template values and parameter overrides, then the env-vars file (`Parameters` for every
@@ -148,7 +74,7 @@ export function validateEnvVarsFile(value: unknown, path: string): EnvVarsFile {
  * from the same build and reach the same database; `runCustomResources` creates them.
  */
 export async function prepareFunction(options: PrepareOptions): Promise<PreparedFunction> {
-  const template = loadTemplate(options.templatePath);
+  const template = loadTemplate(options.templatePath, options.templateLabel);
   const definition = pickFunction(template, options.logicalId);
   const resources = customResourcesBefore(template, definition.logicalId);
   // Their execution environments start now: Node's start-up overlaps the build check and the database.
@@ -169,11 +95,11 @@ async function prepareWithResources(
   resources: readonly CustomResourceDefinition[],
   resourceWorkers: readonly ResourceWorker[],
 ): Promise<PreparedFunction> {
-  const root = repositoryRoot();
   const builds = new Map<string, Promise<BuiltFunctions>>();
   const built = (logicalId: string): Promise<BuiltFunctions> => {
     const { buildId } = buildGroup(template, logicalId);
-    if (!builds.has(buildId)) builds.set(buildId, ensureBuilt(template, logicalId, root, options.note));
+    if (!builds.has(buildId))
+      builds.set(buildId, ensureBuilt(template, logicalId, options.config, options.note));
     return builds.get(buildId)!;
   };
   const started = await startFunction(options, template, definition, built);
@@ -182,6 +108,7 @@ async function prepareWithResources(
   try {
     customResources = await prepareCustomResources(resources, resourceWorkers, {
       ...options,
+      hostEnv: options.config.hostEnv,
       template,
       built,
       functionEnv,
@@ -244,11 +171,11 @@ async function startFunction(
     resolveFunctionEnvironment({
       template,
       definition,
-      templateLabel: displayPath(options.templatePath),
+      templateLabel: options.templateLabel ?? options.templatePath,
       parameterOverrides: options.parameterOverrides,
       envVars: options.envVars,
-      envVarsLabel: options.envVarsPath && displayPath(options.envVarsPath),
-      hostEnv: options.hostEnv,
+      envVarsLabel: options.envVarsLabel ?? options.envVarsPath,
+      hostEnv: options.config.hostEnv,
       resolveResource,
     });
   let environment = resolveWith(cloud?.resolveResource);
@@ -282,7 +209,7 @@ async function startFunction(
   }
   const functionEnv: Record<string, string> = { ...environment.values, ...embedded?.environment };
   const env: Record<string, string> = {
-    ...lambdaRuntimeEnvironment(definition, build.artifactsDir, options.hostEnv),
+    ...lambdaRuntimeEnvironment(definition, build.artifactsDir, options.config.hostEnv),
     ...functionEnv,
     ...(cloud ? cloud.sdkEnvironment : {}),
   };

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ProductionRefusedError, UsageError } from "../cli/errors.ts";
-import { repositoryRoot } from "../cli/paths.ts";
+import { LocalAwsError } from "./errors.ts";
 
 /** Names a production environment unless the project says otherwise: prod, production, prd (and prod-eu, ...). */
 export const DEFAULT_PRODUCTION_ENVIRONMENTS = "^(prod|production|prd)(-.*)?$";
@@ -39,17 +38,23 @@ export function productionPatternFrom(packageJson: unknown, file: string): Produ
   }
   const setting = `${file}: devrunner.productionEnvironments`;
   if (typeof configured !== "string" || configured.trim() === "") {
-    throw new UsageError(`${setting} must be a regular expression in a string, like "^(prod|prd)$"`);
+    throw new LocalAwsError(
+      "PRODUCTION_PATTERN_INVALID",
+      `${setting} must be a regular expression in a string, like "^(prod|prd)$"`,
+    );
   }
   try {
     return { regex: new RegExp(configured, "i"), origin: setting };
   } catch (error) {
-    throw new UsageError(`${setting} is not a valid regular expression: ${(error as Error).message}`);
+    throw new LocalAwsError(
+      "PRODUCTION_PATTERN_INVALID",
+      `${setting} is not a valid regular expression: ${(error as Error).message}`,
+    );
   }
 }
 
 /** Reads the pattern from the repository's root package.json (once per command, at the edge). */
-export function loadProductionPattern(root = repositoryRoot()): ProductionPattern {
+export function loadProductionPattern(root: string): ProductionPattern {
   const file = join(root, "package.json");
   let text: string;
   try {
@@ -60,8 +65,11 @@ export function loadProductionPattern(root = repositoryRoot()): ProductionPatter
   try {
     return productionPatternFrom(JSON.parse(text), file);
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
+    if (error instanceof LocalAwsError) throw error;
+    throw new LocalAwsError(
+      "PRODUCTION_PATTERN_INVALID",
+      `${file} is not valid JSON: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -77,12 +85,13 @@ export function findProductionName(
   return names.find((name) => namesProduction(name.value, pattern));
 }
 
-/** Throws ProductionRefusedError (exit 3), naming the value and where it came from, unless allowed. */
+/** Throws PRODUCTION_REFUSED, naming the value and where it came from, unless allowed. */
 export function refuseProduction(names: readonly EnvironmentName[], policy: ProductionPolicy): void {
   if (policy.allowed) return;
   const found = findProductionName(names, policy.pattern);
   if (!found) return;
-  throw new ProductionRefusedError(
+  throw new LocalAwsError(
+    "PRODUCTION_REFUSED",
     `${found.variable}=${found.value} from ${found.origin} is production (/${policy.pattern.regex.source}/i, ${policy.pattern.origin}): refusing to write. Pass --allow-prod if you really mean it.`,
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ProductionRefusedError, UsageError } from "../cli/errors.ts";
+import type { LocalAwsError } from "./errors.ts";
 import {
   findProductionName,
   namesProduction,
@@ -40,7 +40,9 @@ describe("production environment names", () => {
     [{ devrunner: { productionEnvironments: ["prod"] } }, /must be a regular expression in a string/],
     [{ devrunner: { productionEnvironments: " " } }, /must be a regular expression in a string/],
   ])("refuses a malformed setting %j as bad usage", (packageJson, message) => {
-    expect(() => productionPatternFrom(packageJson, "package.json")).toThrow(UsageError);
+    expect(() => productionPatternFrom(packageJson, "package.json")).toThrow(
+      expect.objectContaining({ code: "PRODUCTION_PATTERN_INVALID" }) as LocalAwsError,
+    );
     expect(() => productionPatternFrom(packageJson, "package.json")).toThrow(message);
   });
 
@@ -51,7 +53,7 @@ describe("production environment names", () => {
     ];
     expect(findProductionName(names, defaults)?.origin).toBe("env-vars file f.json (EntityFunction)");
     const refuse = (): void => refuseProduction(names, { allowed: false, pattern: defaults });
-    expect(refuse).toThrow(ProductionRefusedError);
+    expect(refuse).toThrow(expect.objectContaining({ code: "PRODUCTION_REFUSED" }) as LocalAwsError);
     expect(refuse).toThrow(
       /^ENV=prod from env-vars file f\.json \(EntityFunction\) is production \(.*, the default\): refusing to write\. Pass --allow-prod/,
     );

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BatchOutcome } from "../local-aws/cloud/event-source-mapping.ts";
 import { startLocalFlow, type LocalFlow, type LocalFlowOptions } from "../local-aws/flow.ts";
+import { loadProductionPattern, type LocalAwsConfig } from "../local-aws/index.ts";
 import { outboundFaults } from "./publish-faults.ts";
 import { writeTemplateWithTimeout } from "./template-timeout.ts";
 
@@ -38,6 +39,7 @@ export interface SoakFlow {
  * proxy that refuses or fails chosen events.
  */
 export async function startSoakFlow(options: {
+  config: LocalAwsConfig;
   templatePath: string;
   functionTimeoutSeconds: number;
   dataDir: string;
@@ -72,6 +74,9 @@ export async function startSoakFlow(options: {
     options.functionTimeoutSeconds,
   );
   const flow = await startLocalFlow({
+    config: options.config,
+    // The soak's template copy is a dev stack: nothing here is production.
+    production: { allowed: false, pattern: loadProductionPattern(options.config.repositoryRoot) },
     templatePath,
     ...databaseSettings(options),
     functionsSdkEnvironment: async (cloud) => {

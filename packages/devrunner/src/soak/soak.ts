@@ -2,6 +2,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { migrateToLatest, type EntityDatabase } from "@entity/adapters/postgres";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
+import type { LocalAwsConfig } from "../local-aws/config.ts";
 import type { LocalFlow } from "../local-aws/flow.ts";
 import { checkSoak, type SoakCounts } from "./checks.ts";
 import { startCpuHog, type CpuHog } from "./cpu-hog.ts";
@@ -11,6 +12,7 @@ import { startSecretRotation, type RotationFigures } from "./rotation.ts";
 import { startSoakFlow, type FlowStats } from "./soak-flow.ts";
 
 export interface SoakOptions {
+  readonly config: LocalAwsConfig;
   readonly messages: number;
   /** Share of database round trips cut short (a transient fault), e.g. 0.05. */
   readonly faultRate: number;
@@ -109,6 +111,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     });
     cleanups.push(() => rotation.stop());
     const soak = await startSoakFlow({
+      config: options.config,
       templatePath: options.templatePath,
       functionTimeoutSeconds: timeout,
       dataDir: options.dataDir,

@@ -20,6 +20,8 @@ export interface LocalCloud {
   readonly server: FauxqsServer;
   /** What SDK clients must use as their endpoint (fauxqs's queue URLs name a host that need not resolve). */
   readonly endpoint: string;
+  /** The region of its ARNs and queue URLs, and of the SDK settings it hands out. */
+  readonly region: string;
   readonly queues: ReadonlyMap<string, LocalQueue>;
   readonly topics: ReadonlyMap<string, { name: string; arn: string }>;
   /** Resolves `Ref` / `Fn::GetAtt` of the template's queues and topics as CloudFormation would. */
@@ -31,6 +33,8 @@ export interface LocalCloud {
 
 export interface LocalCloudOptions {
   readonly port?: number;
+  /** Default us-east-1. */
+  readonly region?: string;
   /** Replaces every queue's VisibilityTimeout, so failed records come back sooner in local runs. */
   readonly visibilityTimeoutSeconds?: number;
 }
@@ -43,7 +47,8 @@ export async function startLocalCloud(
   template: SamTemplate,
   options: LocalCloudOptions = {},
 ): Promise<LocalCloud> {
-  const server = await startFauxqs({ port: options.port ?? 0, logger: false, defaultRegion: LOCAL_REGION });
+  const region = options.region ?? LOCAL_REGION;
+  const server = await startFauxqs({ port: options.port ?? 0, logger: false, defaultRegion: region });
   const endpoint = `http://127.0.0.1:${server.port}`;
   const queues = new Map<string, LocalQueue>();
   const topics = new Map<string, { name: string; arn: string }>();
@@ -63,7 +68,7 @@ export async function startLocalCloud(
   };
   const resources = Object.entries(template.resources);
   const resolve = (value: unknown): string | undefined =>
-    resolveTemplateValue(value, {}, template, resolveResource);
+    resolveTemplateValue(value, { "AWS::Region": region }, template, resolveResource);
 
   // Queues without a redrive policy first: a redrive policy names its dead-letter queue's ARN.
   const queueResources = resources
@@ -128,14 +133,15 @@ export async function startLocalCloud(
   return {
     server,
     endpoint,
+    region,
     queues,
     topics,
     resolveResource,
     sdkEnvironment: {
       AWS_ENDPOINT_URL_SQS: endpoint,
       AWS_ENDPOINT_URL_SNS: endpoint,
-      AWS_REGION: LOCAL_REGION,
-      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",
     },

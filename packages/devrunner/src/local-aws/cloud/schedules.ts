@@ -1,6 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { samFunction, type SamFunctionDefinition, type SamTemplate } from "../template/sam-template.ts";
-import { FunctionWorker, type InvocationReport } from "../runtime/function-worker.ts";
+import { ensureBuilt } from "../build.ts";
+import type { LocalAwsConfig } from "../config.ts";
+import type { PreparedFunction } from "../prepare.ts";
+import { companionEnvironment } from "../runtime/runtime-environment.ts";
+import type { EnvVarsFile } from "../template/function-environment.ts";
+import {
+  resolveTemplateValue,
+  samFunction,
+  type SamFunctionDefinition,
+  type SamTemplate,
+} from "../template/sam-template.ts";
+import { FunctionWorker, workerBootEnvironment, type InvocationReport } from "../runtime/function-worker.ts";
 import { workerSettings } from "../runtime/runtime-environment.ts";
 
 /** A template function run on a schedule (an EventBridge rule), with its rate. */
@@ -79,6 +89,7 @@ export class LocalSchedule {
     schedule: ScheduledFunction;
     env: Readonly<Record<string, string>>;
     periodMs: number;
+    bootEnv: Readonly<Record<string, string>>;
     logSink: (chunk: Buffer) => void;
     onRun: (run: ScheduledRun) => void;
   }) {
@@ -88,6 +99,7 @@ export class LocalSchedule {
     this.onRun = options.onRun;
     this.worker = new FunctionWorker({
       ...workerSettings(options.schedule.definition, options.env),
+      bootEnv: options.bootEnv,
       logSink: options.logSink,
     });
   }
@@ -124,4 +136,63 @@ export class LocalSchedule {
       detail: {},
     };
   }
+}
+
+/** What the schedules of a flow need to know (a subset of the flow's options). */
+export interface ScheduleOptions {
+  readonly config: LocalAwsConfig;
+  readonly parameterOverrides: Readonly<Record<string, string>>;
+  readonly envVars: EnvVarsFile | undefined;
+  readonly envVarsPath: string | undefined;
+  /** Runs every schedule this often instead of its rate (tests; cron expressions). */
+  readonly periodMs: number | undefined;
+  readonly logSink: (chunk: Buffer) => void;
+  readonly onRun: (run: ScheduledRun) => void;
+  readonly note: (text: string) => void;
+}
+
+/**
+ * The template's schedules (the outbox relay every minute), each in its own warm execution environment
+ * with the same database and local cloud as the flow's function, started.
+ */
+export async function startSchedules(
+  template: SamTemplate,
+  prepared: PreparedFunction,
+  options: ScheduleOptions,
+): Promise<LocalSchedule[]> {
+  const { note } = options;
+  const schedules: LocalSchedule[] = [];
+  const resolve = (raw: unknown): string | undefined =>
+    resolveTemplateValue(raw, options.parameterOverrides, template, prepared.cloud?.resolveResource);
+  for (const schedule of scheduledFunctions(template, resolve)) {
+    const periodMs = options.periodMs ?? schedule.periodMs;
+    const { logicalId } = schedule.definition;
+    if (periodMs === undefined) {
+      note(`schedule ${logicalId} ${schedule.expression}: not run locally (only rate() expressions are)`);
+      continue;
+    }
+    const { artifactsDir } = await ensureBuilt(template, logicalId, options.config, note);
+    const env = companionEnvironment(schedule.definition, artifactsDir, {
+      template,
+      hostEnv: options.config.hostEnv,
+      parameterOverrides: options.parameterOverrides,
+      functionEnv: prepared.env,
+      cloud: prepared.cloud,
+      envVars: options.envVars,
+      envVarsPath: options.envVarsPath,
+      note,
+    });
+    const local = new LocalSchedule({
+      schedule,
+      env,
+      periodMs,
+      bootEnv: workerBootEnvironment(options.config.hostEnv),
+      logSink: options.logSink,
+      onRun: options.onRun,
+    });
+    local.start();
+    note(`schedule ${logicalId} (${schedule.expression}) runs every ${Math.round(periodMs / 1000)} s`);
+    schedules.push(local);
+  }
+  return schedules;
 }

@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { UsageError } from "../../cli/errors.ts";
-import { repositoryRoot } from "../../cli/paths.ts";
+import { dirname } from "node:path";
+import { LocalAwsError } from "../errors.ts";
 
 /** What `up` tells `publish` and `dlq` (other terminals) about the running local cloud. */
 export interface UpState {
@@ -14,27 +13,24 @@ export interface UpState {
   readonly outboundQueueUrl: string | undefined;
 }
 
-export function upStatePath(): string {
-  return process.env.DEVRUNNER_UP_STATE ?? join(repositoryRoot(), ".devrunner", "up.json");
+/** Written by the running `up` to `stateFile` (LocalAwsConfig.stateFile). */
+export function writeUpState(stateFile: string, state: UpState): void {
+  mkdirSync(dirname(stateFile), { recursive: true });
+  writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
 }
 
-export function writeUpState(state: UpState): void {
-  const path = upStatePath();
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`);
+export function removeUpState(stateFile: string): void {
+  rmSync(stateFile, { force: true });
 }
 
-export function removeUpState(): void {
-  rmSync(upStatePath(), { force: true });
-}
-
-export function readUpState(): UpState {
-  const path = upStatePath();
-  const missing = new UsageError(
+/** The running local cloud, or NO_LOCAL_CLOUD when none is (its file is missing, or its process gone). */
+export function readUpState(stateFile: string): UpState {
+  const missing = new LocalAwsError(
+    "NO_LOCAL_CLOUD",
     "no local cloud is running: start `pnpm devrunner up` in another terminal first",
   );
-  if (!existsSync(path)) throw missing;
-  const state = JSON.parse(readFileSync(path, "utf8")) as UpState;
+  if (!existsSync(stateFile)) throw missing;
+  const state = JSON.parse(readFileSync(stateFile, "utf8")) as UpState;
   try {
     process.kill(state.pid, 0);
   } catch {

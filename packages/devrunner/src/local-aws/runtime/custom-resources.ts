@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { SamFunctionDefinition, SamTemplate } from "../template/sam-template.ts";
-import { InvokeError } from "../../cli/errors.ts";
+import { LocalAwsError } from "../errors.ts";
 import { FunctionWorker, type InvocationResult } from "./function-worker.ts";
 
 /** A custom resource of the template (`Custom::*`) that a function depends on, backed by a template function. */
@@ -53,7 +53,8 @@ export function customResourcesBefore(template: SamTemplate, logicalId: string):
     if (!resource || !CUSTOM_RESOURCE_TYPE.test(resource.Type)) continue;
     const serviceFunctionId = functionNamedBy(resource.Properties?.ServiceToken);
     if (!serviceFunctionId || template.resources[serviceFunctionId]?.Type !== "AWS::Serverless::Function") {
-      throw new InvokeError(
+      throw new LocalAwsError(
+        "CUSTOM_RESOURCE_UNRUNNABLE",
         `${name} (${resource.Type}), which ${logicalId} depends on, has a ServiceToken that names no function of the template (${JSON.stringify(resource.Properties?.ServiceToken)}): it cannot be run locally`,
       );
     }
@@ -146,9 +147,12 @@ async function create(
   const what = `${definition.logicalId} (${definition.type}, by ${service.logicalId})`;
   // Its logs (from its start on) are shown only when it fails; a later run (watch) starts afresh.
   const shownLogs = logs.splice(0);
-  const failure = (reason: string): InvokeError => {
+  const failure = (reason: string): LocalAwsError => {
     for (const chunk of shownLogs) options.logSink(chunk);
-    return new InvokeError(`${what} failed, as it would fail the deploy: ${reason}`);
+    return new LocalAwsError(
+      "CUSTOM_RESOURCE_FAILED",
+      `${what} failed, as it would fail the deploy: ${reason}`,
+    );
   };
   const answer = listener.answers.get(requestId);
   if (!answer) {

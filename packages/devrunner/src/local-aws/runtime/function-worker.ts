@@ -45,6 +45,23 @@ export interface FunctionSettings {
 export interface FunctionWorkerOptions extends Partial<FunctionSettings> {
   /** Where the function's own output (its logs) goes. */
   readonly logSink: (chunk: Buffer) => void;
+  /**
+   * The process's environment until the function's arrives (see `workerBootEnvironment`): Node needs none,
+   * NODE_COMPILE_CACHE makes its start faster.
+   */
+  readonly bootEnv?: Readonly<Record<string, string>>;
+}
+
+/** What a worker process starts with, from the devrunner's environment: PATH, HOME, NODE_COMPILE_CACHE. */
+export function workerBootEnvironment(
+  hostEnv: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const boot: Record<string, string> = {};
+  for (const name of ["PATH", "HOME", "NODE_COMPILE_CACHE"]) {
+    const value = hostEnv[name];
+    if (value) boot[name] = value;
+  }
+  return boot;
 }
 
 /**
@@ -148,11 +165,8 @@ export class FunctionWorker {
 
   private fork(): ChildProcess {
     // Only what Node needs to start; the function's environment follows in the "configure" message.
-    const bootEnv: Record<string, string> = {};
-    for (const name of ["PATH", "HOME", "NODE_COMPILE_CACHE"])
-      if (process.env[name]) bootEnv[name] = process.env[name];
     return fork(WORKER, [], {
-      env: bootEnv,
+      env: { ...this.options.bootEnv },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",
     });

@@ -141,7 +141,7 @@ export function resolveTemplateValue(
     const name = object.Ref;
     if (name in parameters) return stringOrUndefined(parameters[name]);
     if (name in template.parameters) return stringOrUndefined(template.parameters[name]?.Default);
-    if (name === "AWS::Region") return process.env.AWS_REGION ?? "us-east-1";
+    if (name === "AWS::Region") return stringOrUndefined(parameters["AWS::Region"]) ?? "us-east-1";
     if (name === "AWS::AccountId") return "123456789012";
     return resolveResource(name);
   }
