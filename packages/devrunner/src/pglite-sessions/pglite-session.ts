@@ -1,0 +1,106 @@
+import type { PGlite } from "@electric-sql/pglite";
+import { ReadyForQueryScanner } from "./backend-scanner.ts";
+import {
+  PROTOCOL_3_0,
+  bind,
+  close,
+  cString,
+  parameterStatuses,
+  simpleQuery,
+  sync,
+  type TransactionStatus,
+} from "./protocol.ts";
+import type { Setting } from "./startup.ts";
+
+/** What the server uses of PGlite. */
+export type SessionDatabase = Pick<
+  PGlite,
+  "execProtocolRaw" | "execProtocolRawStream" | "query" | "runExclusive"
+>;
+
+/** A prepared-statement name no connection can have (theirs are `<id>/<name>`): binding it always fails. */
+const NO_SUCH_STATEMENT = "pglite-sessions: abort";
+
+/**
+ * The database's one session, driven over its wire protocol. Callers run one thing at a time on it (the
+ * server's pump does); each step also takes PGlite's own lock, so nothing else in the process cuts in.
+ */
+export class PgliteSession {
+  private readonly db: SessionDatabase;
+
+  constructor(db: SessionDatabase) {
+    this.db = db;
+  }
+
+  /** The ParameterStatus values PGlite reports to a new connection (server_version, TimeZone, ...). */
+  async startupParameters(): Promise<[string, string][]> {
+    const parameters = Buffer.concat([
+      cString("user"),
+      cString("postgres"),
+      cString("database"),
+      cString("postgres"),
+      Buffer.from([0]),
+    ]);
+    const head = Buffer.alloc(8);
+    head.writeInt32BE(8 + parameters.length, 0);
+    head.writeInt32BE(PROTOCOL_3_0, 4);
+    const response = await this.db.runExclusive(() =>
+      this.db.execProtocolRaw(Buffer.concat([head, parameters])),
+    );
+    return parameterStatuses(response);
+  }
+
+  /**
+   * Runs a unit's messages, streaming the answer to `onData` as PGlite produces it, and returns the status
+   * of its last ReadyForQuery (none when the unit ended with a Flush).
+   */
+  async run(bytes: Uint8Array, onData: (chunk: Buffer) => void): Promise<TransactionStatus | undefined> {
+    const scanner = new ReadyForQueryScanner();
+    await this.db.runExclusive(() =>
+      this.db.execProtocolRawStream(bytes, {
+        onRawData: (data) => {
+          // A copy: the bytes are a view of PGlite's buffer, reused by its next answer.
+          const chunk = Buffer.from(data);
+          scanner.push(chunk);
+          onData(chunk);
+        },
+      }),
+    );
+    return scanner.takeStatus();
+  }
+
+  /** The run-time parameters set in this session (by SET, set_config or `apply`). */
+  async settings(): Promise<Setting[]> {
+    const { rows } = await this.db.query<{ name: string; setting: string }>(
+      "SELECT name, setting FROM pg_settings WHERE source = 'session' ORDER BY name",
+    );
+    return rows.map((row) => [row.name, row.setting] as const);
+  }
+
+  async resetSettings(): Promise<void> {
+    await this.db.query("RESET ALL");
+  }
+
+  /** Sets these parameters for the session (a DatabaseError names a bad one). */
+  async apply(settings: readonly Setting[]): Promise<void> {
+    if (settings.length === 0) return;
+    await this.db.query(
+      "SELECT set_config(s.name, s.value, false) FROM unnest($1::text[], $2::text[]) AS s(name, value)",
+      [settings.map(([name]) => name), settings.map(([, value]) => value)],
+    );
+  }
+
+  /**
+   * Cleans up after a connection that went away: an unfinished extended-protocol sequence is ended with
+   * an error (so what it ran is not committed), an open transaction is rolled back, and its prepared
+   * statements are closed.
+   */
+  async abandon(options: { holdsSession: boolean; statements: Iterable<string> }): Promise<void> {
+    if (options.holdsSession) {
+      const status = await this.run(Buffer.concat([bind("", NO_SUCH_STATEMENT), sync()]), () => undefined);
+      if (status !== "I") await this.run(simpleQuery("ROLLBACK"), () => undefined);
+    }
+    const closes = [...options.statements].map((name) => close("S", name));
+    if (closes.length > 0) await this.run(Buffer.concat([...closes, sync()]), () => undefined);
+  }
+}

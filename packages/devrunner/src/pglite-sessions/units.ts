@@ -1,0 +1,105 @@
+import type { FrontendMessage } from "./frontend-reader.ts";
+import { cString, readCString } from "./protocol.ts";
+
+/** What ends a unit: the message after which the server answers (and may pass the session on). */
+export type UnitEnd = "sync" | "query" | "flush" | "function-call";
+
+/**
+ * Messages of one connection run together on the session: an extended-protocol sequence up to its Sync
+ * (or up to a Flush, when the client wants answers before it goes on), or one simple Query.
+ */
+export interface Unit {
+  readonly bytes: Buffer;
+  readonly end: UnitEnd;
+}
+
+const UNIT_ENDS: Readonly<Record<string, UnitEnd>> = {
+  S: "sync",
+  Q: "query",
+  H: "flush",
+  F: "function-call",
+};
+
+/**
+ * Groups one connection's messages into units and gives its prepared statements and portals names of
+ * their own (`<scope>/<name>`), so that two connections' statements named alike do not meet in the one
+ * session; the unnamed ones are left alone (they last one sequence, and a sequence is never split).
+ */
+export class UnitAssembler {
+  private readonly scope: string;
+  private pending: Buffer[] = [];
+  /** Scoped names of the statements this connection prepared and has not closed. */
+  readonly statements = new Set<string>();
+
+  constructor(scope: string) {
+    this.scope = `${scope}/`;
+  }
+
+  /** Adds a message; returns the unit it ends, if it ends one. */
+  push(message: FrontendMessage): Unit | undefined {
+    const scoped = this.scoped(message);
+    this.pending.push(scoped);
+    const end = UNIT_ENDS[message.type];
+    if (end === undefined) return undefined;
+    const bytes = this.pending.length === 1 ? scoped : Buffer.concat(this.pending);
+    this.pending = [];
+    return { bytes, end };
+  }
+
+  /** Whether messages are waiting for the message that ends their unit. */
+  get partial(): boolean {
+    return this.pending.length > 0;
+  }
+
+  private scoped(message: FrontendMessage): Buffer {
+    switch (message.type) {
+      case "P": {
+        const rewritten = scopeNames(message.bytes, 5, 1, this.scope);
+        if (rewritten.names[0]) this.statements.add(rewritten.names[0]);
+        return rewritten.bytes;
+      }
+      case "B":
+        return scopeNames(message.bytes, 5, 2, this.scope).bytes;
+      case "E":
+        return scopeNames(message.bytes, 5, 1, this.scope).bytes;
+      case "D":
+      case "C": {
+        const rewritten = scopeNames(message.bytes, 6, 1, this.scope);
+        if (message.type === "C" && message.bytes[5] === 0x53 /* S */ && rewritten.names[0])
+          this.statements.delete(rewritten.names[0]);
+        return rewritten.bytes;
+      }
+      default:
+        return message.bytes;
+    }
+  }
+}
+
+/**
+ * Prefixes the `count` NUL-terminated names that start at `offset` of a typed message with `scope`
+ * (empty names stay empty). A malformed message is returned unchanged: the database reports it.
+ */
+export function scopeNames(
+  bytes: Buffer,
+  offset: number,
+  count: number,
+  scope: string,
+): { bytes: Buffer; names: (string | undefined)[] } {
+  const names: (string | undefined)[] = [];
+  const fields: Buffer[] = [];
+  let cursor = offset;
+  for (let i = 0; i < count; i += 1) {
+    const field = readCString(bytes, cursor);
+    if (field.next === -1 || cursor > bytes.length) return { bytes, names: [] };
+    const name = field.value === "" ? undefined : scope + field.value;
+    names.push(name);
+    fields.push(cString(name ?? ""));
+    cursor = field.next;
+  }
+  if (names.every((name) => name === undefined)) return { bytes, names };
+  const body = Buffer.concat([bytes.subarray(5, offset), ...fields, bytes.subarray(cursor)]);
+  const header = Buffer.alloc(5);
+  header[0] = bytes[0]!;
+  header.writeInt32BE(body.length + 4, 1);
+  return { bytes: Buffer.concat([header, body]), names };
+}
