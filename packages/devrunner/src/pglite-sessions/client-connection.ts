@@ -19,7 +19,9 @@ export class ClientConnection {
   readonly assembler: UnitAssembler;
   phase: "startup" | "ready" | "closed" = "startup";
   units: Unit[] = [];
+  /** Its run-time settings but the server-kept ones (SERVER_KEPT_SETTINGS), which are in `keptSettings`. */
   settings: readonly Setting[] = [];
+  readonly keptSettings = new Map<string, string>();
   /** Whether `settings` were taken by the database once (startup parameters are checked on first use). */
   settingsAccepted = false;
   status: TransactionStatus = "I";

@@ -10,12 +10,12 @@ import {
   sync,
   type TransactionStatus,
 } from "./protocol.ts";
-import type { Setting } from "./startup.ts";
+import { SERVER_KEPT_SETTINGS, type Setting } from "./startup.ts";
 
 /** What the server uses of PGlite. */
 export type SessionDatabase = Pick<
   PGlite,
-  "execProtocolRaw" | "execProtocolRawStream" | "query" | "runExclusive"
+  "execProtocolRaw" | "execProtocolRawStream" | "query" | "exec" | "runExclusive"
 >;
 
 /** A prepared-statement name no connection can have (theirs are `<id>/<name>`): binding it always fails. */
@@ -69,11 +69,23 @@ export class PgliteSession {
     return scanner.takeStatus();
   }
 
-  /** The run-time parameters set in this session (by SET, set_config or `apply`). */
+  /** The run-time parameters set in this session (by SET, set_config or `apply`), server-kept ones aside. */
   async settings(): Promise<Setting[]> {
     const { rows } = await this.db.query<{ name: string; setting: string }>(
-      "SELECT name, setting FROM pg_settings WHERE source = 'session' ORDER BY name",
+      "SELECT name, setting FROM pg_settings WHERE source = 'session' AND name <> ALL($1::text[]) ORDER BY name",
+      [SERVER_KEPT_SETTINGS],
     );
+    return rows.map((row) => [row.name, row.setting] as const);
+  }
+
+  /** The server-kept settings a client set in SQL, taken out of the session (reset) before they fire. */
+  async takeServerKept(): Promise<Setting[]> {
+    const { rows } = await this.db.query<{ name: string; setting: string }>(
+      "SELECT name, setting FROM pg_settings WHERE name = ANY($1::text[]) AND source = 'session'",
+      [SERVER_KEPT_SETTINGS],
+    );
+    // Names from SERVER_KEPT_SETTINGS only: nothing a client wrote goes into this statement.
+    if (rows.length > 0) await this.db.exec(rows.map((row) => `RESET ${row.name};`).join(" "));
     return rows.map((row) => [row.name, row.setting] as const);
   }
 

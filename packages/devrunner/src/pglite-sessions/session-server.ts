@@ -13,7 +13,13 @@ import {
   readyForQuery,
 } from "./protocol.ts";
 import { SessionScheduler, type HoldLimit } from "./session-scheduler.ts";
-import { durationMs, readStartupParameters, settingValue } from "./startup.ts";
+import {
+  durationMs,
+  mayChangeServerKept,
+  partitionSettings,
+  readStartupParameters,
+  type Setting,
+} from "./startup.ts";
 
 export interface SessionServerOptions {
   /** PGlite once open. Connections made before wait for it, and are refused if it fails to open. */
@@ -221,7 +227,9 @@ class SessionMultiplexer {
       );
     }
     if (connection.closed) return;
-    connection.settings = request.settings;
+    const { applied, kept } = partitionSettings(request.settings);
+    connection.settings = applied;
+    this.keep(connection, kept);
     const own = new Map(request.settings.map(([name, value]) => [name.toLowerCase(), value]));
     connection.send(
       Buffer.concat([
@@ -235,7 +243,6 @@ class SessionMultiplexer {
       ]),
     );
     connection.phase = "ready";
-    this.updateOwnLimit(connection);
     if (connection.units.length > 0) {
       this.scheduler.ready(connection.id, Date.now());
       this.kick();
@@ -329,6 +336,8 @@ class SessionMultiplexer {
         const status = await session.run(unit.bytes, (chunk) => connection.send(chunk));
         connection.sequenceOpen = unit.end === "flush";
         if (status !== undefined) connection.status = status;
+        if (status !== undefined && status !== "E" && mayChangeServerKept(unit.bytes))
+          this.keep(connection, await session.takeServerKept());
       }
     } catch (error) {
       this.databaseFailed(connection, error);
@@ -347,10 +356,7 @@ class SessionMultiplexer {
     if (this.settingsOwner === connection) return true;
     const previous = this.settingsOwner;
     if (previous) {
-      if (!previous.closed) {
-        previous.settings = await session.settings();
-        this.updateOwnLimit(previous);
-      }
+      if (!previous.closed) previous.settings = await session.settings();
       this.settingsOwner = undefined;
       await session.resetSettings();
     }
@@ -369,8 +375,10 @@ class SessionMultiplexer {
     return true;
   }
 
-  private updateOwnLimit(connection: ClientConnection): void {
-    const limit = durationMs(settingValue(connection.settings, "idle_in_transaction_session_timeout"));
+  /** Records settings the server keeps for the connection (see SERVER_KEPT_SETTINGS), and enforces its own. */
+  private keep(connection: ClientConnection, settings: readonly Setting[]): void {
+    for (const [name, value] of settings) connection.keptSettings.set(name.toLowerCase(), value);
+    const limit = durationMs(connection.keptSettings.get("idle_in_transaction_session_timeout"));
     this.scheduler.setOwnLimit(connection.id, limit);
   }
 

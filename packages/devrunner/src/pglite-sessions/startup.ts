@@ -79,6 +79,33 @@ function splitOptions(options: string): string[] {
   return words;
 }
 
+/**
+ * Session timeouts PGlite must never be given: it has no backend process to end when one fires, and it
+ * hangs instead (the whole database with it). The server keeps them per connection and enforces
+ * idle_in_transaction_session_timeout itself (SessionScheduler's own limit); the other two are kept only.
+ */
+export const SERVER_KEPT_SETTINGS: readonly string[] = [
+  "idle_in_transaction_session_timeout",
+  "idle_session_timeout",
+  "transaction_timeout",
+];
+
+const SERVER_KEPT_PATTERN = /idle_in_transaction_session_timeout|idle_session_timeout|transaction_timeout/i;
+
+/** `settings` split into those the database gets and those the server keeps. */
+export function partitionSettings(settings: readonly Setting[]): { applied: Setting[]; kept: Setting[] } {
+  const applied: Setting[] = [];
+  const kept: Setting[] = [];
+  for (const setting of settings)
+    (SERVER_KEPT_SETTINGS.includes(setting[0].toLowerCase()) ? kept : applied).push(setting);
+  return { applied, kept };
+}
+
+/** Whether a unit's SQL may set a server-kept setting (SET, set_config): the server then takes it back. */
+export function mayChangeServerKept(bytes: Buffer): boolean {
+  return SERVER_KEPT_PATTERN.test(bytes.toString("latin1"));
+}
+
 /** The value of `name` among `settings` (the last one wins, as repeated SETs do), case-insensitively. */
 export function settingValue(settings: readonly Setting[], name: string): string | undefined {
   let found: string | undefined;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { durationMs, readOptions, readStartupParameters, settingValue } from "./startup.ts";
+import {
+  durationMs,
+  mayChangeServerKept,
+  partitionSettings,
+  readOptions,
+  readStartupParameters,
+  settingValue,
+} from "./startup.ts";
 
 describe("startup parameters", () => {
   it("keeps the run-time parameters, not who connects to what", () => {
@@ -72,5 +79,28 @@ describe("startup parameters", () => {
     expect(durationMs("0")).toBeUndefined();
     expect(durationMs("soon")).toBeUndefined();
     expect(durationMs(undefined)).toBeUndefined();
+  });
+
+  it("keeps the session timeouts PGlite cannot take for the server, whatever their case", () => {
+    expect(
+      partitionSettings([
+        ["statement_timeout", "30000"],
+        ["Idle_In_Transaction_Session_Timeout", "30000"],
+        ["idle_session_timeout", "1"],
+        ["transaction_timeout", "1"],
+      ]),
+    ).toEqual({
+      applied: [["statement_timeout", "30000"]],
+      kept: [
+        ["Idle_In_Transaction_Session_Timeout", "30000"],
+        ["idle_session_timeout", "1"],
+        ["transaction_timeout", "1"],
+      ],
+    });
+    expect(mayChangeServerKept(Buffer.from("Q...SET IDLE_SESSION_TIMEOUT = 5"))).toBe(true);
+    expect(mayChangeServerKept(Buffer.from("Q...SELECT set_config('transaction_timeout', '1', false)"))).toBe(
+      true,
+    );
+    expect(mayChangeServerKept(Buffer.from("Q...SET statement_timeout = 5"))).toBe(false);
   });
 });
