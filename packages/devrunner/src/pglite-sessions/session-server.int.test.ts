@@ -11,7 +11,6 @@ import {
   execute,
   flush,
   parse,
-  query,
   rowsOf,
   syncMessage,
 } from "./testing/raw-client.ts";
@@ -97,21 +96,12 @@ describe("serveSessions: PGlite's one session shared by many pg connections", ()
 
   it("keeps named prepared statements apart: two connections, one name, two queries", async () => {
     const [a, b] = await Promise.all([client(), client()]);
-    const first = await Promise.all([
-      a.query({ name: "who", text: "SELECT 'a' AS who" }),
-      b.query({ name: "who", text: "SELECT 'b' AS who" }),
-    ]);
+    const who = (c: pg.Client, text: string): Promise<unknown> =>
+      c.query<{ who: string }>({ name: "who", text }).then((result) => result.rows[0]);
+    const first = await Promise.all([who(a, "SELECT 'a' AS who"), who(b, "SELECT 'b' AS who")]);
     // pg parses a named statement once per connection: these run what each connection prepared.
-    const again = await Promise.all([
-      a.query({ name: "who", text: "SELECT 'a' AS who" }),
-      b.query({ name: "who", text: "SELECT 'b' AS who" }),
-    ]);
-    expect([...first, ...again].map((result) => result.rows[0])).toEqual([
-      { who: "a" },
-      { who: "b" },
-      { who: "a" },
-      { who: "b" },
-    ]);
+    const again = await Promise.all([who(a, "SELECT 'a' AS who"), who(b, "SELECT 'b' AS who")]);
+    expect([...first, ...again]).toEqual([{ who: "a" }, { who: "b" }, { who: "a" }, { who: "b" }]);
   });
 
   it("keeps a transaction whole across awaits: others wait for it and never see it half done", async () => {
