@@ -24,6 +24,8 @@ export class ClientConnection {
   readonly keptSettings = new Map<string, string>();
   /** Whether `settings` were taken by the database once (startup parameters are checked on first use). */
   settingsAccepted = false;
+  /** Whether it ran something that may have changed its settings since it got the session. */
+  settingsTouched = false;
   status: TransactionStatus = "I";
   sequenceOpen = false;
 

@@ -69,7 +69,7 @@ export class PgliteSession {
     return scanner.takeStatus();
   }
 
-  /** The run-time parameters set in this session (by SET, set_config or `apply`), server-kept ones aside. */
+  /** The run-time parameters set in this session (SET, set_config, replaceSettings), server-kept ones aside. */
   async settings(): Promise<Setting[]> {
     const { rows } = await this.db.query<{ name: string; setting: string }>(
       "SELECT name, setting FROM pg_settings WHERE source = 'session' AND name <> ALL($1::text[]) ORDER BY name",
@@ -90,15 +90,19 @@ export class PgliteSession {
   }
 
   async resetSettings(): Promise<void> {
-    await this.db.query("RESET ALL");
+    await this.db.exec("RESET ALL");
   }
 
-  /** Sets these parameters for the session (a DatabaseError names a bad one). */
-  async apply(settings: readonly Setting[]): Promise<void> {
-    if (settings.length === 0) return;
-    await this.db.query(
-      "SELECT set_config(s.name, s.value, false) FROM unnest($1::text[], $2::text[]) AS s(name, value)",
-      [settings.map(([name]) => name), settings.map(([, value]) => value)],
+  /**
+   * Resets the session's settings and sets these, in one statement list (one implicit transaction: a
+   * setting the database refuses leaves the session as it was, and the DatabaseError names it).
+   */
+  async replaceSettings(settings: readonly Setting[]): Promise<void> {
+    const assignments = settings.map(
+      ([name, value]) => `set_config(${literal(name)}, ${literal(value)}, false)`,
+    );
+    await this.db.exec(
+      assignments.length === 0 ? "RESET ALL" : `RESET ALL; SELECT ${assignments.join(", ")}`,
     );
   }
 
@@ -115,4 +119,9 @@ export class PgliteSession {
     const closes = [...options.statements].map((name) => close("S", name));
     if (closes.length > 0) await this.run(Buffer.concat([...closes, sync()]), () => undefined);
   }
+}
+
+/** A string literal whatever standard_conforming_strings says (E'': backslashes and quotes doubled). */
+function literal(text: string): string {
+  return `E'${text.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
 }

@@ -148,6 +148,25 @@ describe("serveSessions: PGlite's one session shared by many pg connections", ()
     expect(await show(fresh)).toEqual({ app: "", timeout: "0", path: "public", style: "ISO, MDY" });
   });
 
+  it("keeps a SET from twins (connections that started alike) and drops one rolled back", async () => {
+    const [a, b] = await Promise.all([
+      client({ application_name: "twin" }),
+      client({ application_name: "twin" }),
+    ]);
+    const style = (c: pg.Client) =>
+      c
+        .query<{ style: string }>("SELECT current_setting('DateStyle') AS style")
+        .then((r) => r.rows[0]?.style);
+    await a.query("SET DateStyle = 'German'");
+    expect(await style(b)).toBe("ISO, MDY");
+    expect(await style(a)).toBe("German, DMY");
+    await a.query("BEGIN");
+    await a.query("SET DateStyle = 'SQL'");
+    await a.query("ROLLBACK");
+    expect(await style(b)).toBe("ISO, MDY");
+    expect(await style(a)).toBe("German, DMY");
+  });
+
   it("refuses a connection whose startup settings the database refuses, on its first statement", async () => {
     const bad = await client({ options: "-c no_such_setting=1" });
     await expect(bad.query("SELECT 1")).rejects.toThrow(

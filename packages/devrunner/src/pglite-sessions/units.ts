@@ -11,6 +11,8 @@ export type UnitEnd = "sync" | "query" | "flush" | "function-call";
 export interface Unit {
   readonly bytes: Buffer;
   readonly end: UnitEnd;
+  /** Whether it may change the session's settings (see mayTouchSettings): erring towards yes. */
+  readonly touchesSettings: boolean;
 }
 
 const UNIT_ENDS: Readonly<Record<string, UnitEnd>> = {
@@ -28,6 +30,7 @@ const UNIT_ENDS: Readonly<Record<string, UnitEnd>> = {
 export class UnitAssembler {
   private readonly scope: string;
   private pending: Buffer[] = [];
+  private pendingTouchesSettings = false;
   /** Scoped names of the statements this connection prepared and has not closed. */
   readonly statements = new Set<string>();
 
@@ -39,11 +42,14 @@ export class UnitAssembler {
   push(message: FrontendMessage): Unit | undefined {
     const scoped = this.scoped(message);
     this.pending.push(scoped);
+    this.pendingTouchesSettings ||= touchesSettings(message);
     const end = UNIT_ENDS[message.type];
     if (end === undefined) return undefined;
     const bytes = this.pending.length === 1 ? scoped : Buffer.concat(this.pending);
+    const unit = { bytes, end, touchesSettings: this.pendingTouchesSettings };
     this.pending = [];
-    return { bytes, end };
+    this.pendingTouchesSettings = false;
+    return unit;
   }
 
   /** Whether messages are waiting for the message that ends their unit. */
@@ -73,6 +79,34 @@ export class UnitAssembler {
         return message.bytes;
     }
   }
+}
+
+/** Whether a message may change session settings: by its SQL, or by running SQL this server never saw. */
+function touchesSettings(message: FrontendMessage): boolean {
+  switch (message.type) {
+    case "Q":
+      return mayTouchSettings(readCString(message.bytes, 5).value);
+    case "P":
+      return mayTouchSettings(readCString(message.bytes, readCString(message.bytes, 5).next).value);
+    case "B": // a named statement was parsed in an earlier unit
+      return readCString(message.bytes, readCString(message.bytes, 5).next).value !== "";
+    case "F":
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Whether SQL may change session settings (SET, RESET, DISCARD, set_config), erring towards yes: it only
+ * decides whether the server reads the session's settings back before another connection gets it. The
+ * SET of an UPDATE is not a setting. What it cannot see: set_config called inside a function defined
+ * earlier (that connection's change is then not kept for its next turn; it never reaches another one).
+ */
+export function mayTouchSettings(sql: string): boolean {
+  const text = sql.toLowerCase();
+  if (/set_config|\breset\b|\bdiscard\b/.test(text)) return true;
+  return /\bset\b/.test(text.replace(/\bupdate\b[^;]*?\bset\b/g, " "));
 }
 
 /**

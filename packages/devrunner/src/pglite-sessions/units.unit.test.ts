@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FrontendMessage } from "./frontend-reader.ts";
 import { cString, message } from "./protocol.ts";
-import { UnitAssembler } from "./units.ts";
+import { UnitAssembler, mayTouchSettings } from "./units.ts";
 
 const frontend = (type: string, ...fields: Buffer[]): FrontendMessage => ({
   type,
@@ -75,6 +75,43 @@ describe("UnitAssembler: a connection's messages in units", () => {
     const broken = frontend("P", Buffer.from("no terminator"));
     assembler.push(broken);
     expect(assembler.push(sync)?.bytes).toEqual(Buffer.concat([broken.bytes, sync.bytes]));
+  });
+});
+
+describe("mayTouchSettings: whether SQL may change session settings (erring towards yes)", () => {
+  it("sees SET, RESET, DISCARD and set_config, in any case and after other statements", () => {
+    for (const sql of [
+      "SET search_path = app",
+      "set local lock_timeout = '1s'",
+      "SELECT 1; SET DateStyle = 'German'",
+      "RESET ALL",
+      "DISCARD ALL",
+      "SELECT set_config('application_name', 'x', false)",
+      "SELECT 'update'; SET x.y = 1",
+    ])
+      expect(mayTouchSettings(sql), sql).toBe(true);
+  });
+
+  it("does not take the SET of an UPDATE (or of an upsert) for a setting", () => {
+    for (const sql of [
+      "UPDATE entity SET latest_key = $1 WHERE name = $2",
+      'insert into "observation" ("key") values ($1) on conflict ("key") do update set "key" = excluded."key"',
+      "SELECT * FROM entity WHERE name = $1 FOR UPDATE",
+      "SELECT offset_value FROM t",
+    ])
+      expect(mayTouchSettings(sql), sql).toBe(false);
+  });
+
+  it("marks the unit: its SQL, or a named statement it cannot see", () => {
+    const assembler = new UnitAssembler("1");
+    assembler.push(parse("", "UPDATE t SET a = 1"));
+    expect(assembler.push(sync)?.touchesSettings).toBe(false);
+    expect(assembler.push(frontend("Q", cString("SET search_path = app")))?.touchesSettings).toBe(true);
+    expect(assembler.push(frontend("Q", cString("SELECT 1")))?.touchesSettings).toBe(false);
+    assembler.push(parse("", "select set_config('a.b', '1', false)"));
+    expect(assembler.push(sync)?.touchesSettings).toBe(true);
+    assembler.push(bind("", "prepared_earlier"));
+    expect(assembler.push(sync)?.touchesSettings).toBe(true);
   });
 });
 
