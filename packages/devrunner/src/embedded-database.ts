@@ -57,3 +57,17 @@ export async function serveEmbeddedDatabase(
     },
   };
 }
+
+/** A line for the user about what the embedded database's session server did on its own. */
+export function describeSessionEvent(event: SessionServerEvent): string {
+  switch (event.kind) {
+    case "holder-ended":
+      return `embedded database: ended connection ${event.connection}${event.applicationName ? ` (${event.applicationName})` : ""}: ${
+        event.limit === "own-limit"
+          ? `idle in a transaction past its idle_in_transaction_session_timeout (${event.limitMs} ms)`
+          : `it kept the database's one session idle in a transaction for ${event.limitMs} ms while others waited`
+      }; its transaction was rolled back`;
+    case "database-failed":
+      return `embedded database: ${event.error.message} (${event.error.code})`;
+  }
+}
