@@ -1,7 +1,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveSessions, type SessionServer, type SessionServerEvent } from "./index.ts";
+import { serveSessions, type SessionDatabase, type SessionServer, type SessionServerEvent } from "./index.ts";
 
 // What bounds a connection that keeps the session and does nothing with it, with a real PGlite.
 let pglite: PGlite;
@@ -94,7 +94,7 @@ describe("serveSessions: a stuck holder cannot block the others for ever", () =>
   });
 });
 
-describe("serveSessions: a database that does not open", () => {
+describe("serveSessions: a database that fails", () => {
   it("refuses connections with the reason (08006), and does not crash", async () => {
     const failing = await serveSessions({ database: Promise.reject(new Error("the folder is locked")) });
     try {
@@ -104,6 +104,36 @@ describe("serveSessions: a database that does not open", () => {
       });
     } finally {
       await failing.close();
+    }
+  });
+
+  it("ends the connection whose unit PGlite failed on outside SQL (XX000); the others go on", async () => {
+    // PGlite's own failure (its WebAssembly aborting) cannot be caused from SQL: this one is injected.
+    const failing: SessionDatabase = {
+      execProtocolRaw: (message, options) => pglite.execProtocolRaw(message, options),
+      execProtocolRawStream: (message, options) => {
+        if (Buffer.from(message).includes("explode")) throw new Error("RuntimeError: unreachable");
+        return pglite.execProtocolRawStream(message, options);
+      },
+      query: (sql, params, options) => pglite.query(sql, params, options),
+      exec: (sql, options) => pglite.exec(sql, options),
+      runExclusive: (fn) => pglite.runExclusive(fn),
+    };
+    const seen: SessionServerEvent[] = [];
+    const flaky = await serveSessions({ database: Promise.resolve(failing), onEvent: (e) => seen.push(e) });
+    try {
+      const doomed = await client({}, flaky.port);
+      await doomed.query("BEGIN");
+      await expect(doomed.query("SELECT 'explode'")).rejects.toMatchObject({
+        code: "XX000",
+        message: "the embedded database failed: RuntimeError: unreachable",
+      });
+      expect(seen).toMatchObject([{ kind: "database-failed", error: { code: "SESSION_DATABASE_FAILED" } }]);
+      const other = await client({}, flaky.port);
+      expect((await other.query("SELECT 'fine' AS state")).rows).toEqual([{ state: "fine" }]);
+      expect(pglite.isInTransaction()).toBe(false);
+    } finally {
+      await flaky.close();
     }
   });
 });

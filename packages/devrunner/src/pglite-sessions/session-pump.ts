@@ -166,13 +166,15 @@ export class SessionPump {
     this.scheduler.setOwnLimit(connection.id, limit);
   }
 
-  /** PGlite failed outside SQL: the connection whose unit it was is ended; the others go on. */
+  /**
+   * PGlite failed outside SQL: the connection whose unit it was is ended, and cleaned up as one gone
+   * mid-sequence (whatever its unit left open is rolled back, if PGlite still answers); the others go on.
+   */
   private databaseFailed(connection: ClientConnection, error: unknown): void {
     const failure = databaseFailure(error);
     this.onEvent({ kind: "database-failed", error: failure });
     connection.fail({ code: SQLSTATE.internalError, message: failure.message });
-    connection.status = "I";
-    connection.sequenceOpen = false;
+    connection.sequenceOpen = true;
     this.drop(connection);
   }
 
