@@ -215,6 +215,16 @@ describe("serveSessions: PGlite's one session shared by many pg connections", ()
     expect((await waiter.query("SELECT 'still' AS x")).rows).toEqual([{ x: "still" }]);
   });
 
+  it("refuses COPY FROM STDIN (PGlite would exit) as Postgres refuses what it cannot do, and goes on", async () => {
+    const c = await client();
+    await expect(c.query("COPY pg_catalog.pg_am FROM STDIN")).rejects.toMatchObject({ code: "0A000" });
+    await c.query("BEGIN");
+    await expect(c.query("COPY pg_catalog.pg_am FROM STDIN")).rejects.toMatchObject({ code: "0A000" });
+    await expect(c.query("SELECT 1")).rejects.toMatchObject({ code: "25P02" }); // the transaction failed
+    await c.query("ROLLBACK");
+    expect((await c.query("SELECT 'still here' AS state")).rows).toEqual([{ state: "still here" }]);
+  });
+
   it("answers garbage with a protocol error and goes on serving others", async () => {
     const raw = await RawClient.connect(server.port);
     raw.send(Buffer.from([0x51, 0, 0, 0, 1]));

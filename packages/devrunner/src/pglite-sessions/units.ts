@@ -40,7 +40,7 @@ export class UnitAssembler {
 
   /** Adds a message; returns the unit it ends, if it ends one. */
   push(message: FrontendMessage): Unit | undefined {
-    const scoped = this.scoped(message);
+    const scoped = this.scoped(withoutCopyFromStdin(message));
     this.pending.push(scoped);
     this.pendingTouchesSettings ||= touchesSettings(message);
     const end = UNIT_ENDS[message.type];
@@ -79,6 +79,44 @@ export class UnitAssembler {
         return message.bytes;
     }
   }
+}
+
+const COPY_FROM_STDIN = /\bcopy\b[\s\S]*?\bfrom\s+stdin\b/i;
+/** What runs instead of a COPY FROM STDIN: the error Postgres gives for what it does not support. */
+const COPY_REFUSED =
+  "DO $pglite_sessions$ BEGIN RAISE EXCEPTION USING ERRCODE = 'feature_not_supported', " +
+  "MESSAGE = 'COPY ... FROM STDIN is not supported by the embedded database (PGlite exits on it)', " +
+  "HINT = 'Use INSERT, or point DB_* at a Postgres server.'; END $pglite_sessions$";
+
+/**
+ * A Query or Parse of COPY ... FROM STDIN with its SQL replaced by COPY_REFUSED: PGlite ends its whole
+ * process when it is asked to read COPY data, so it must never see one. The error comes from the
+ * database, so a transaction it is part of fails as it would on Postgres.
+ */
+export function withoutCopyFromStdin(message: FrontendMessage): FrontendMessage {
+  if (message.type === "Q") {
+    if (!COPY_FROM_STDIN.test(readCString(message.bytes, 5).value)) return message;
+    return { type: "Q", bytes: rebuild("Q", cString(COPY_REFUSED)) };
+  }
+  if (message.type === "P") {
+    const name = readCString(message.bytes, 5);
+    const sql = readCString(message.bytes, name.next);
+    if (sql.next === -1 || !COPY_FROM_STDIN.test(sql.value)) return message;
+    const body = Buffer.concat([
+      message.bytes.subarray(5, name.next),
+      cString(COPY_REFUSED),
+      Buffer.alloc(2),
+    ]);
+    return { type: "P", bytes: rebuild("P", body) };
+  }
+  return message;
+}
+
+function rebuild(type: string, body: Buffer): Buffer {
+  const header = Buffer.alloc(5);
+  header.write(type, 0, "latin1");
+  header.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([header, body]);
 }
 
 /** Whether a message may change session settings: by its SQL, or by running SQL this server never saw. */
@@ -132,8 +170,5 @@ export function scopeNames(
   }
   if (names.every((name) => name === undefined)) return { bytes, names };
   const body = Buffer.concat([bytes.subarray(5, offset), ...fields, bytes.subarray(cursor)]);
-  const header = Buffer.alloc(5);
-  header[0] = bytes[0]!;
-  header.writeInt32BE(body.length + 4, 1);
-  return { bytes: Buffer.concat([header, body]), names };
+  return { bytes: rebuild(String.fromCharCode(bytes[0]!), body), names };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FrontendMessage } from "./frontend-reader.ts";
 import { cString, message } from "./protocol.ts";
-import { UnitAssembler, mayTouchSettings } from "./units.ts";
+import { UnitAssembler, mayTouchSettings, withoutCopyFromStdin } from "./units.ts";
 
 const frontend = (type: string, ...fields: Buffer[]): FrontendMessage => ({
   type,
@@ -75,6 +75,32 @@ describe("UnitAssembler: a connection's messages in units", () => {
     const broken = frontend("P", Buffer.from("no terminator"));
     assembler.push(broken);
     expect(assembler.push(sync)?.bytes).toEqual(Buffer.concat([broken.bytes, sync.bytes]));
+  });
+});
+
+describe("withoutCopyFromStdin: PGlite never sees a COPY FROM STDIN (it exits on one)", () => {
+  it("replaces the SQL of a Query or a Parse with a statement that fails with 0A000", () => {
+    for (const message of [
+      frontend("Q", cString("COPY entity (name) FROM STDIN")),
+      parse("s", "copy entity from stdin with (format csv)"),
+    ]) {
+      const replaced = withoutCopyFromStdin(message);
+      expect(replaced.type).toBe(message.type);
+      expect(replaced.bytes.readInt32BE(1)).toBe(replaced.bytes.length - 1);
+      expect(replaced.bytes.toString("latin1")).toMatch(
+        /RAISE EXCEPTION USING ERRCODE = 'feature_not_supported'/,
+      );
+      expect(replaced.bytes.toString("latin1")).not.toMatch(/entity/);
+    }
+  });
+
+  it("leaves everything else alone, COPY TO STDOUT included", () => {
+    for (const message of [
+      frontend("Q", cString("COPY entity TO STDOUT")),
+      parse("", "SELECT 'from stdin'"),
+      bind("", ""),
+    ])
+      expect(withoutCopyFromStdin(message)).toBe(message);
   });
 });
 
