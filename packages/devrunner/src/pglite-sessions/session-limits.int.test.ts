@@ -2,6 +2,7 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveSessions, type SessionDatabase, type SessionServer, type SessionServerEvent } from "./index.ts";
+import { RawClient, flush, query, rowsOf } from "./testing/raw-client.ts";
 
 // What bounds a connection that keeps the session and does nothing with it, with a real PGlite.
 let pglite: PGlite;
@@ -83,6 +84,17 @@ describe("serveSessions: a stuck holder cannot block the others for ever", () =>
     await setter.query("BEGIN");
     expect((await ended).message).toMatch(/idle-in-transaction timeout/);
     expect(await count(await client())).toBe(0);
+  });
+
+  it("takes a lone Flush for no sequence: it holds nothing, so it is not ended for holding", async () => {
+    const raw = await RawClient.connect(server.port);
+    raw.send(flush());
+    // Had the Flush kept the session, this would wait for the limit and the raw client would be ended.
+    expect((await (await client()).query("SELECT 'served' AS state")).rows).toEqual([{ state: "served" }]);
+    expect(raw.isClosed).toBe(false);
+    raw.send(query("SELECT 1"));
+    expect(rowsOf(await raw.untilReady())).toEqual([["1"]]);
+    raw.kill();
   });
 
   it("leaves an idle connection outside a transaction alone, however long", async () => {

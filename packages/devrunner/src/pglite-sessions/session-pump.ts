@@ -143,7 +143,9 @@ export class SessionPump {
       if (unit && handover?.given) {
         const status = await session.run(unit.bytes, (chunk) => connection.send(chunk));
         settings.ran(connection, unit.touchesSettings);
-        connection.sequenceOpen = unit.end === "flush";
+        // Up to a Flush, the sequence goes on (and keeps the session) until its Sync; a lone Flush opens none.
+        if (unit.end !== "flush") connection.sequenceOpen = false;
+        else if (unit.messages > 1) connection.sequenceOpen = true;
         if (status !== undefined) connection.status = status;
         if (unit.touchesSettings && status !== undefined && status !== "E" && mayChangeServerKept(unit.bytes))
           this.keep(connection, await session.takeServerKept());

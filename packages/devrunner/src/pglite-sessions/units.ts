@@ -13,6 +13,8 @@ export interface Unit {
   readonly end: UnitEnd;
   /** Whether it may change the session's settings (see mayTouchSettings): erring towards yes. */
   readonly touchesSettings: boolean;
+  /** Its messages, the one that ends it included (a lone Flush asks for nothing new). */
+  readonly messages: number;
 }
 
 const UNIT_ENDS: Readonly<Record<string, UnitEnd>> = {
@@ -46,7 +48,7 @@ export class UnitAssembler {
     const end = UNIT_ENDS[message.type];
     if (end === undefined) return undefined;
     const bytes = this.pending.length === 1 ? scoped : Buffer.concat(this.pending);
-    const unit = { bytes, end, touchesSettings: this.pendingTouchesSettings };
+    const unit = { bytes, end, touchesSettings: this.pendingTouchesSettings, messages: this.pending.length };
     this.pending = [];
     this.pendingTouchesSettings = false;
     return unit;

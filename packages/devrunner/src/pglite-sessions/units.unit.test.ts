@@ -37,11 +37,11 @@ describe("UnitAssembler: a connection's messages in units", () => {
     expect(assembler.push(bind("", ""))).toBeUndefined();
     expect(assembler.partial).toBe(true);
     const unit = assembler.push(sync);
-    expect(unit?.end).toBe("sync");
+    expect(unit).toMatchObject({ end: "sync", messages: 3 });
     expect(unit?.bytes).toEqual(Buffer.concat([parse("", "select 1").bytes, bind("", "").bytes, sync.bytes]));
     expect(assembler.partial).toBe(false);
     expect(assembler.push(frontend("Q", cString("begin")))?.end).toBe("query");
-    expect(assembler.push(flush)?.end).toBe("flush");
+    expect(assembler.push(flush)).toMatchObject({ end: "flush", messages: 1 });
     expect(assembler.push(frontend("F", Buffer.alloc(8)))?.end).toBe("function-call");
   });
 
