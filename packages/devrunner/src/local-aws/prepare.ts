@@ -197,8 +197,10 @@ async function startFunction(
       ? import("./cloud/local-cloud.ts").then(({ startLocalCloud }) => startLocalCloud(template))
       : undefined,
     needsEmbedded
-      ? import("./embedded/embedded-database.ts").then(({ serveEmbeddedDatabase }) =>
-          serveEmbeddedDatabase(options.dataDir),
+      ? import("./embedded/embedded-database.ts").then(({ serveEmbeddedDatabase, describeSessionEvent }) =>
+          serveEmbeddedDatabase(options.dataDir, {
+            onEvent: (event) => options.note(describeSessionEvent(event)),
+          }),
         )
       : undefined,
   );

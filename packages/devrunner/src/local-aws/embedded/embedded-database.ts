@@ -1,7 +1,6 @@
 import { mkdirSync } from "node:fs";
-import { connect, createServer, type Server, type Socket } from "node:net";
 import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { serveSessions, type SessionServerEvent } from "./sessions/index.ts";
 
 export interface EmbeddedDatabaseServer {
   /** Connection variables for the function: the same pg driver path as production. */
@@ -16,46 +15,34 @@ export interface EmbeddedDatabaseServer {
  * The embedded PGlite folder served over the Postgres wire protocol on 127.0.0.1 so the built function
  * reaches it with pg exactly as it reaches RDS. The port listens at once, before PGlite has opened its
  * folder (the slowest step of a local run): functions configured with it start their init meanwhile,
- * and a connection made early waits until the database is ready. Not migrated here: the template's
+ * and a connection made early waits until the database is ready. PGlite is one session: the session
+ * server (./sessions) hands it to one connection at a time, a whole transaction or extended-protocol
+ * sequence at a time, with each connection's own settings. Not migrated here: the template's
  * MigrationFunction migrates it over the wire, as a deploy does (see runCustomResources).
  */
-export async function serveEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabaseServer> {
+export async function serveEmbeddedDatabase(
+  dataDir: string,
+  options: { onEvent?: (event: SessionServerEvent) => void } = {},
+): Promise<EmbeddedDatabaseServer> {
   mkdirSync(dataDir, { recursive: true });
-  const opening = openPglite(dataDir);
-  const sockets = new Set<Socket>();
-  // PGlite's own server listens only once PGlite is open: this one relays to it, and listens now.
-  const front: Server = createServer((client) => {
-    sockets.add(client);
-    client.on("close", () => sockets.delete(client));
-    client.on("error", () => client.destroy());
-    opening.then(
-      ({ port }) => {
-        if (client.destroyed) return;
-        const upstream = connect(port, "127.0.0.1");
-        sockets.add(upstream);
-        upstream.on("close", () => {
-          sockets.delete(upstream);
-          client.destroy();
-        });
-        upstream.on("error", () => upstream.destroy());
-        client.on("close", () => upstream.destroy());
-        client.pipe(upstream).pipe(client);
-      },
-      () => client.destroy(),
-    );
+  const opening = PGlite.create(dataDir);
+  const server = await serveSessions({
+    database: opening,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  }).catch(async (error: unknown) => {
+    await opening.then((pglite) => pglite.close()).catch(() => undefined);
+    throw error;
   });
-  await new Promise<void>((resolve, reject) => {
-    front.once("error", reject);
-    front.listen(0, "127.0.0.1", resolve);
-  });
-  const port = (front.address() as { port: number }).port;
+  const ready = opening.then(() => undefined);
+  // A failed open is reported to every connection; nobody has to be waiting on `ready` for it.
+  ready.catch(() => undefined);
   return {
-    port,
-    ready: opening.then(() => undefined),
+    port: server.port,
+    ready,
     environment: {
       DATABASE_URL: "",
-      DB_HOST: "127.0.0.1",
-      DB_PORT: String(port),
+      DB_HOST: server.host,
+      DB_PORT: String(server.port),
       DB_NAME: "postgres",
       DB_USER: "postgres",
       DB_PASSWORD: "embedded",
@@ -64,23 +51,23 @@ export async function serveEmbeddedDatabase(dataDir: string): Promise<EmbeddedDa
       DB_SSL_HOST: "",
     },
     stop: async () => {
-      front.close();
-      for (const socket of sockets) socket.destroy();
+      await server.close();
       const opened = await opening.catch(() => undefined);
-      await opened?.stop();
+      await opened?.close();
     },
   };
 }
 
-async function openPglite(dataDir: string): Promise<{ port: number; stop(): Promise<void> }> {
-  const pglite = await PGlite.create(dataDir);
-  const server = new PGLiteSocketServer({ db: pglite, host: "127.0.0.1", port: 0, maxConnections: 16 });
-  await server.start();
-  return {
-    port: Number(server.getServerConn().split(":").pop()),
-    stop: async () => {
-      await server.stop();
-      await pglite.close();
-    },
-  };
+/** A line for the user about what the embedded database's session server did on its own. */
+export function describeSessionEvent(event: SessionServerEvent): string {
+  switch (event.kind) {
+    case "holder-ended":
+      return `embedded database: ended connection ${event.connection}${event.applicationName ? ` (${event.applicationName})` : ""}: ${
+        event.limit === "own-limit"
+          ? `idle in a transaction past its idle_in_transaction_session_timeout (${event.limitMs} ms)`
+          : `it kept the database's one session idle in a transaction for ${event.limitMs} ms while others waited`
+      }; its transaction was rolled back`;
+    case "database-failed":
+      return `embedded database: ${event.error.message} (${event.error.code})`;
+  }
 }
