@@ -6,7 +6,10 @@ import { createTestDatabase, type TestDatabase } from "@entity/adapters/testing"
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
+import { writeTemplateWithTimeout } from "./soak/template-timeout.ts";
 import { isolatedEnv, runCli, startCli } from "./testing/cli.ts";
+
+const repoRoot = join(import.meta.dirname, "../../..");
 
 // Issue #14: `up` on the embedded default (PGlite, one session) under the template's own concurrency.
 // The same 2,000 keys go through `up` twice, on the embedded database and on Postgres 17; both must end
@@ -76,14 +79,19 @@ interface UpRun {
 
 /**
  * Runs `up` (concurrency 5, the relay every second), publishes the keys and waits until it has settled:
- * every record's batch reported and every distinct key stored. The reference run on Postgres gets a 1 s
- * visibility timeout: batches racing to create one name may fail there, and come back sooner.
+ * every record's batch reported and every distinct key stored. The reference run on Postgres gets a 3 s
+ * visibility timeout (with a template copy whose Timeout is 3 s, as AWS requires): a batch that loses
+ * too many races to create one name fails there, and comes back sooner.
  */
 async function runUp(label: string, database?: pg.ClientConfig & { database: string }): Promise<UpRun> {
   const env = isolatedEnv({ DEVRUNNER_TEST_BUILD_DIR: buildDir });
   const args = ["up", "--port", "0", "--schedule-period", "1"];
   args.push("--parameter-overrides", "MaximumConcurrency=5");
-  if (database) args.push("--visibility-timeout", "1");
+  if (database) {
+    const template = join(scratch, "template-short-timeout.yaml");
+    writeTemplateWithTimeout(join(repoRoot, "template.yaml"), template, "EntityFunction", 3);
+    args.push("--template", template, "--visibility-timeout", "3");
+  }
   const vars = join(scratch, `${label}.json`);
   const variables: Record<string, unknown> = { LOG_LEVEL: "WARN" };
   if (database)
