@@ -88,7 +88,7 @@ export function describeTarget(target: DatabaseTarget): string {
   }
 }
 
-/** The flags every command that writes to a database takes, and `--json` / `--help`. */
+/** @deprecated step 3 of the layout moves every command to TARGET_FLAGS; gone by its end. */
 export const TARGET_OPTIONS = {
   db: { type: "string", default: "auto" },
   "env-file": { type: "string" },
@@ -96,10 +96,14 @@ export const TARGET_OPTIONS = {
   "allow-prod": { type: "boolean", default: false },
 } as const;
 
+/** @deprecated as TARGET_OPTIONS. */
 export const OUTPUT_OPTIONS = {
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
+
+/** The flags of every command that works on a database (see FLAGS). */
+export const TARGET_FLAGS = ["db", "env-file", "data-dir", "allow-prod"] as const;
 
 /**
  * The environment (with --env-file, a path relative to where the user typed the command) and the

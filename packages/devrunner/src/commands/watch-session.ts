@@ -12,8 +12,9 @@ import {
 import { createOutput } from "../cli/output.ts";
 import { describeTarget, resolveTarget } from "../cli/target.ts";
 import { invokePrepared, parseInvokeRequest, printInvocation, type InvokeRequest } from "./invoke.ts";
-import { PROCESS_OPTIONS, runProcess } from "./process.ts";
-import { parseCommandArgs } from "../cli/args.ts";
+import { PROCESS_SPEC } from "./process.ts";
+import { parseCommand } from "../cli/flags.ts";
+import { runProcess } from "../cli/process-report.ts";
 import type { DevApp } from "../root.ts";
 
 export type WatchState =
@@ -31,7 +32,7 @@ export async function openWatchState(
   argv: readonly string[],
 ): Promise<WatchState> {
   if (command === "process") {
-    const { values, positionals } = parseCommandArgs("process", argv, PROCESS_OPTIONS);
+    const { values, positionals } = parseCommand(PROCESS_SPEC, argv);
     const { env, target } = resolveTarget(values);
     process.stderr.write(`target: ${describeTarget(target)}\n`);
     const app = await openDevApp({ target, env });

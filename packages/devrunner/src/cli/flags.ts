@@ -1,0 +1,140 @@
+import { parseArgs } from "node:util";
+import { UsageError } from "./errors.ts";
+
+/** One flag: what node:util parseArgs needs, and its line in --help. */
+interface FlagDefinition {
+  readonly type: "string" | "boolean";
+  readonly short?: string;
+  readonly default?: string | boolean;
+  /** What the value looks like in --help (FILE, N, ...). */
+  readonly value?: string;
+  readonly help: string;
+}
+
+/** Every flag of every command, defined once: parsing and --help both come from here. */
+export const FLAGS = {
+  db: {
+    type: "string",
+    default: "auto",
+    value: "memory|pglite|postgres",
+    help: "where to write (default: Postgres when DATABASE_URL or DB_HOST is set, else the embedded PGlite folder)",
+  },
+  "env-file": {
+    type: "string",
+    value: "FILE",
+    help: "dotenv file laid over the devrunner's environment (e.g. personal/dev.env for a tunnelled RDS)",
+  },
+  "data-dir": { type: "string", value: "DIR", help: "the embedded database's folder (default .devrunner/pglite)" },
+  "allow-prod": { type: "boolean", default: false, help: "allow a production ENV (prod, production, prd, or the project's)" },
+  template: { type: "string", short: "t", default: "template.yaml", value: "FILE", help: "the SAM template" },
+  "env-vars": {
+    type: "string",
+    short: "n",
+    value: "FILE",
+    help: 'SAM env-vars JSON ({"Parameters": {...}, "EntityFunction": {...}}; values may be numbers)',
+  },
+  "parameter-overrides": { type: "string", value: '"K=V ..."', help: "template parameters" },
+  event: { type: "string", short: "e", value: "FILE|-", help: "the event (default: {})" },
+  port: { type: "string", default: "4566", value: "N", help: "the emulator's port (0 picks a free one)" },
+  "visibility-timeout": {
+    type: "string",
+    value: "S",
+    help: "every queue's VisibilityTimeout, in seconds (at least the function's Timeout, as AWS requires)",
+  },
+  "schedule-period": {
+    type: "string",
+    value: "S",
+    help: "run the template's schedules (the outbox relay, rate(1 minute)) every S seconds",
+  },
+  status: { type: "boolean", default: false, help: "list migrations and when each ran; change nothing" },
+  state: { type: "string", default: "all", value: "pending|parked|all", help: "which events to list" },
+  limit: { type: "string", default: "100", value: "N", help: "at most N events" },
+  redrive: { type: "boolean", default: false, help: "send back what is set aside (see above)" },
+  "json-body": { type: "boolean", default: false, help: 'bodies as {"entity": "KEY"} instead of the bare key' },
+  out: { type: "string", value: "FILE", help: "write to FILE instead of standard output" },
+  messages: { type: "string", default: "100000", value: "N", help: "keys to publish" },
+  "fault-rate": { type: "string", default: "0.05", value: "R", help: "share of batches whose database connection is cut" },
+  concurrency: { type: "string", default: "4", value: "C", help: "warm execution environments" },
+  "rotate-every": { type: "string", default: "10", value: "S", help: "rotate the database password every S seconds" },
+  "cpu-hog": { type: "boolean", default: false, help: "keep every core busy for the whole run" },
+  json: { type: "boolean", default: false, help: "one JSON document on stdout (human lines go to stderr)" },
+  help: { type: "boolean", short: "h", default: false, help: "this help" },
+} as const satisfies Record<string, FlagDefinition>;
+
+export type FlagName = keyof typeof FLAGS;
+
+/** A command: its synopsis, what it does, the flags it takes (all from FLAGS) and its exit codes. */
+export interface CommandSpec<F extends FlagName> {
+  readonly name: string;
+  /** After `devrunner`, e.g. `process KEY... [options]`. */
+  readonly synopsis: string;
+  readonly description: string;
+  readonly flags: readonly F[];
+  /** Per-command wording of a flag's help line, when the shared one does not fit. */
+  readonly flagHelp?: Partial<Record<F, string>>;
+  readonly exitCodes?: string;
+}
+
+type FlagValue<D> = D extends { type: "boolean" }
+  ? boolean
+  : D extends { default: string }
+    ? string
+    : string | undefined;
+
+export type FlagValues<F extends FlagName> = { readonly [K in F]: FlagValue<(typeof FLAGS)[K]> };
+
+/** Parses argv for `spec` (unknown flags and bad values are bad usage: exit 2). */
+export function parseCommand<F extends FlagName>(
+  spec: CommandSpec<F>,
+  argv: readonly string[],
+): { values: FlagValues<F | "help">; positionals: string[] } {
+  const options: Record<string, { type: "string" | "boolean"; short?: string; default?: string | boolean }> = {};
+  for (const name of [...spec.flags, "help" as const]) {
+    const { type, ...rest } = FLAGS[name] as FlagDefinition;
+    options[name] = { type, ...("short" in rest ? { short: rest.short } : {}), ...("default" in rest ? { default: rest.default } : {}) };
+  }
+  try {
+    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    return { values: parsed.values as FlagValues<F | "help">, positionals: parsed.positionals };
+  } catch (error) {
+    throw new UsageError(
+      `${spec.name}: ${(error as Error).message.replace(/\. To specify a positional.*$/s, "")}\nrun \`devrunner ${spec.name} --help\` for usage`,
+    );
+  }
+}
+
+/** --help, generated from the spec and the flags' definitions, so the two cannot drift. */
+export function helpText<F extends FlagName>(spec: CommandSpec<F>): string {
+  const rows = [...spec.flags, "help" as const].map((name) => {
+    const flag = FLAGS[name] as FlagDefinition;
+    const names = `${flag.short ? `-${flag.short}, ` : ""}--${name}${flag.value ? ` ${flag.value}` : ""}`;
+    const overrides: Partial<Record<FlagName, string>> = spec.flagHelp ?? {};
+    const help = overrides[name] ?? flag.help;
+    const fallback = typeof flag.default === "string" && !/default/.test(help) ? ` (default ${flag.default})` : "";
+    return [names, `${help}${fallback}`] as const;
+  });
+  const width = Math.max(...rows.map(([names]) => names.length)) + 2;
+  return [
+    `devrunner ${spec.synopsis}`,
+    "",
+    spec.description,
+    "",
+    "Options:",
+    ...rows.map(([names, help]) => `  ${names.padEnd(width)}${help}`),
+    ...(spec.exitCodes ? ["", spec.exitCodes] : []),
+  ].join("\n");
+}
+
+/** Runs a command: parses argv, prints --help, or calls `run` with the values. */
+export async function runCommand<F extends FlagName>(
+  spec: CommandSpec<F>,
+  argv: readonly string[],
+  run: (values: FlagValues<F | "help">, positionals: string[]) => Promise<number>,
+): Promise<number> {
+  const { values, positionals } = parseCommand(spec, argv);
+  if (values.help) {
+    process.stdout.write(`${helpText(spec)}\n`);
+    return 0;
+  }
+  return run(values, positionals);
+}
