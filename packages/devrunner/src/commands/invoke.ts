@@ -16,7 +16,8 @@ export const INVOKE_SPEC = {
 Variables set in the env-vars file but not declared in the template are dropped (with a warning).
 Without a database in the environment or the env-vars file, the function gets the embedded database
 (PGlite served on 127.0.0.1); template queues it needs are created in an in-process SQS emulator.
-The response goes to stdout; the function's logs and the REPORT line to stderr.`,
+The response goes to stdout; the function's logs, with Lambda's START, END and REPORT lines, to stderr.
+On a timeout, as SAM: nothing on stdout, "Function '<id>' timed out after N seconds", exit 0.`,
   flags: ["event", ...FUNCTION_FLAGS, "json"],
   flagHelp: {
     "allow-prod":
@@ -24,7 +25,7 @@ The response goes to stdout; the function's logs and the REPORT line to stderr.`
     json: "{response, report} as one JSON document",
   },
   exitCodes:
-    "Exit codes: 0 the function returned, 1 it threw, failed to init or timed out, 2 bad usage, 3 production refused.",
+    "Exit codes: 0 the function returned or timed out (as SAM), 1 it threw or failed to init (SAM exits 0: aws-sam-cli #1081), 2 bad usage, 3 production refused.",
 } as const satisfies CommandSpec<"event" | (typeof FUNCTION_FLAGS)[number] | "json">;
 
 export function invokeCommand(argv: readonly string[]): Promise<number> {

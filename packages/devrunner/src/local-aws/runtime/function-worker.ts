@@ -1,7 +1,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { endLine, megabytes, reportLine, startLine, timeoutLine } from "./log-lines.ts";
 
 export interface LambdaErrorPayload {
   readonly errorType: string;
@@ -25,7 +26,7 @@ export interface InvocationReport {
 }
 
 type WorkerMessage =
-  | { type: "ready"; initDurationMs: number }
+  | { type: "ready"; initDurationMs: number; maxRssKb: number }
   | { type: "init-error"; initDurationMs: number; error: LambdaErrorPayload }
   | { type: "result"; requestId: string; response: unknown; durationMs: number; maxRssKb: number }
   | { type: "error"; requestId: string; error: LambdaErrorPayload; durationMs: number; maxRssKb: number };
@@ -75,6 +76,8 @@ export class FunctionWorker {
   private readonly options: FunctionWorkerOptions;
   private settings: FunctionSettings | undefined;
   private forked: ChildProcess | undefined;
+  /** The environment's peak memory as last reported (at init, after each invocation), in kilobytes. */
+  private lastMaxRssKb = 0;
 
   /** Settings now, or later with `configure` (after `prestart`). */
   constructor(options: FunctionWorkerOptions) {
@@ -104,12 +107,15 @@ export class FunctionWorker {
     const init = await this.start();
     if (init.error) {
       this.stop();
-      return this.report(requestId, { status: "error", error: init.error }, performance.now() - started, 0);
+      const durationMs = performance.now() - started;
+      this.logLines(startLine(requestId), endLine(requestId), this.reportText(requestId, durationMs));
+      return this.report(requestId, { status: "error", error: init.error }, durationMs, this.lastMaxRssKb);
     }
     const child = this.child!;
-    const deadline = Date.now() + this.settings!.timeoutMs;
+    const timeoutMs = this.settings!.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
     const outcome = await new Promise<WorkerMessage | "timeout" | "exit">((resolve) => {
-      const timer = setTimeout(() => resolve("timeout"), this.settings!.timeoutMs);
+      const timer = setTimeout(() => resolve("timeout"), timeoutMs);
       const onMessage = (message: WorkerMessage): void => {
         if ((message.type === "result" || message.type === "error") && message.requestId === requestId)
           done(message);
@@ -126,18 +132,33 @@ export class FunctionWorker {
       child.send({ type: "invoke", requestId, event, deadline });
     });
     if (outcome === "timeout") {
-      this.stop();
-      return this.report(requestId, { status: "timeout" }, this.settings!.timeoutMs, 0);
+      // Its peak memory before it is killed (Linux; else what it last reported): a timeout's REPORT says it too.
+      const maxRssKb = Math.max(peakMemoryKb(child.pid), this.lastMaxRssKb);
+      await this.kill(child);
+      this.logLines(
+        timeoutLine(requestId, timeoutMs / 1000),
+        endLine(requestId),
+        this.reportText(requestId, timeoutMs, maxRssKb, true),
+      );
+      return this.report(requestId, { status: "timeout" }, timeoutMs, maxRssKb);
     }
     if (outcome === "exit") {
-      this.stop();
+      await this.kill(child);
+      const durationMs = performance.now() - started;
       const error = {
         errorType: "Runtime.ExitError",
         errorMessage: "the function's process exited before it answered",
         trace: [],
       };
-      return this.report(requestId, { status: "error", error }, performance.now() - started, 0);
+      this.logLines(
+        `RequestId: ${requestId} Error: Runtime exited before it answered`,
+        error.errorType,
+        endLine(requestId),
+        this.reportText(requestId, durationMs),
+      );
+      return this.report(requestId, { status: "error", error }, durationMs, this.lastMaxRssKb);
     }
+    if (outcome.type === "result" || outcome.type === "error") this.lastMaxRssKb = outcome.maxRssKb;
     if (outcome.type === "result")
       return this.report(
         requestId,
@@ -163,6 +184,33 @@ export class FunctionWorker {
     this.ready = undefined;
   }
 
+  /** Stops the environment and waits (briefly) until its output has all arrived, so lines after it stay after it. */
+  private async kill(child: ChildProcess): Promise<void> {
+    const closed = new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      child.once("close", () => resolve());
+      setTimeout(resolve, 1000).unref();
+    });
+    this.stop();
+    await closed;
+  }
+
+  /** Lambda's own lines in the function's log stream (the timeout's, END, REPORT) when the process cannot write them. */
+  private logLines(...lines: string[]): void {
+    this.options.logSink(Buffer.from(lines.map((line) => `${line}\n`).join("")));
+  }
+
+  private reportText(requestId: string, durationMs: number, maxRssKb = this.lastMaxRssKb, timedOut = false) {
+    return reportLine({
+      requestId,
+      durationMs,
+      memorySizeMb: this.settings?.memorySizeMb ?? 0,
+      maxMemoryUsedMb: megabytes(maxRssKb),
+      initDurationMs: this.initToReport,
+      timedOut,
+    });
+  }
+
   private fork(): ChildProcess {
     // Only what Node needs to start; the function's environment follows in the "configure" message.
     return fork(WORKER, [], {
@@ -186,6 +234,7 @@ export class FunctionWorker {
         if (message.type !== "ready" && message.type !== "init-error") return;
         child.off("message", onMessage);
         this.initToReport = message.initDurationMs;
+        if (message.type === "ready") this.lastMaxRssKb = message.maxRssKb;
         resolve(
           message.type === "ready"
             ? { initDurationMs: message.initDurationMs }
@@ -220,23 +269,24 @@ export class FunctionWorker {
       result,
       durationMs,
       initDurationMs,
-      maxMemoryUsedMb: Math.ceil(maxRssKb / 1024),
+      maxMemoryUsedMb: megabytes(maxRssKb),
       memorySizeMb: this.settings?.memorySizeMb ?? 0,
     };
   }
 }
 
-/** Lambda's REPORT line. */
+/** Lambda's REPORT line for an invocation (as the function's log stream has it). */
 export function formatReport(report: InvocationReport): string {
-  const parts = [
-    `REPORT RequestId: ${report.requestId}`,
-    `Duration: ${report.durationMs.toFixed(2)} ms`,
-    `Billed Duration: ${Math.ceil(report.durationMs)} ms`,
-    `Memory Size: ${report.memorySizeMb} MB`,
-    `Max Memory Used: ${report.maxMemoryUsedMb} MB`,
-  ];
-  if (report.initDurationMs !== undefined)
-    parts.push(`Init Duration: ${report.initDurationMs.toFixed(2)} ms`);
-  if (report.result.status === "timeout") parts.push("Status: timeout");
-  return parts.join("\t");
+  return reportLine({ ...report, timedOut: report.result.status === "timeout" });
+}
+
+/** A process's peak resident memory (VmHWM) in kilobytes, where /proc tells it (Linux); else 0. */
+function peakMemoryKb(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
 }

@@ -107,6 +107,8 @@ export function lambdaRuntimeEnvironment(
     _HANDLER: definition.handler,
     TZ: ":UTC",
     LANG: "en_US.UTF-8",
+    // What `sam local` sets, so code can tell a local run (as it can under SAM).
+    AWS_SAM_LOCAL: "true",
   };
 }
 

@@ -1,8 +1,10 @@
 // The execution environment of a local invoke: a child process that loads the built function once (the
-// init phase) and runs invocations sent over IPC with a Lambda-like context. Only Node built-ins here.
+// init phase) and runs invocations sent over IPC with a Lambda-like context, writing Lambda's START, END and
+// REPORT lines around each. Only Node built-ins and log-lines.ts (no imports of its own) here.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { endLine, megabytes, reportLine, startLine } from "./log-lines.ts";
 
 interface InvokeMessage {
   readonly type: "invoke";
@@ -64,9 +66,17 @@ const initStarted = performance.now();
 let handler: Handler | undefined;
 try {
   handler = await loadHandler();
-  send({ type: "ready", initDurationMs: performance.now() - initStarted });
 } catch (error) {
   send({ type: "init-error", initDurationMs: performance.now() - initStarted, error: errorPayload(error) });
+}
+// Reported once, on the first invocation (the cold start), as Lambda does.
+let initDurationToReport: number | undefined = performance.now() - initStarted;
+if (handler)
+  send({ type: "ready", initDurationMs: initDurationToReport, maxRssKb: process.resourceUsage().maxRSS });
+
+/** START before the handler runs, END and REPORT after it: in the function's own output, in order. */
+function logLine(text: string): void {
+  process.stdout.write(`${text}\n`);
 }
 
 process.on("message", (message: InvokeMessage) => {
@@ -84,23 +94,26 @@ process.on("message", (message: InvokeMessage) => {
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
   };
+  logLine(startLine(message.requestId, context.functionVersion));
   const started = performance.now();
+  const finish = (outcome: Record<string, unknown>): void => {
+    const durationMs = performance.now() - started;
+    const maxRssKb = process.resourceUsage().maxRSS;
+    logLine(endLine(message.requestId));
+    logLine(
+      reportLine({
+        requestId: message.requestId,
+        durationMs,
+        memorySizeMb: Number(context.memoryLimitInMB),
+        maxMemoryUsedMb: megabytes(maxRssKb),
+        initDurationMs: initDurationToReport,
+      }),
+    );
+    initDurationToReport = undefined;
+    send({ ...outcome, requestId: message.requestId, durationMs, maxRssKb });
+  };
   handler(message.event, context).then(
-    (response) =>
-      send({
-        type: "result",
-        requestId: message.requestId,
-        response: response ?? null,
-        durationMs: performance.now() - started,
-        maxRssKb: process.resourceUsage().maxRSS,
-      }),
-    (error: unknown) =>
-      send({
-        type: "error",
-        requestId: message.requestId,
-        error: errorPayload(error),
-        durationMs: performance.now() - started,
-        maxRssKb: process.resourceUsage().maxRSS,
-      }),
+    (response) => finish({ type: "result", response: response ?? null }),
+    (error: unknown) => finish({ type: "error", error: errorPayload(error) }),
   );
 });
