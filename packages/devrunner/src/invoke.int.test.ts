@@ -244,4 +244,34 @@ describe("devrunner invoke (sam local invoke, without Docker)", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/EntityFunction\.DB_HOST must be a string, number or boolean/);
   });
+
+  it("takes a sam local invoke command line as it is: samconfig.toml, Docker-only flags, --no-event, -l", async () => {
+    const config = join(scratch, "samconfig.toml");
+    writeFileSync(
+      config,
+      `version = 0.1\n[ci.global.parameters]\nstack_name = "x"\n[ci.local_invoke.parameters]\nenv_vars = "${envVarsFile}"\nskip_pull_image = true\n`,
+    );
+    const logFile = join(scratch, "function.log");
+    // Found as SAM finds it: SAM_TEMPLATE_FILE, from a folder with no template.yaml.
+    const elsewhere = { ...env, INIT_CWD: scratch, SAM_TEMPLATE_FILE: join(repoRoot, "template.yaml") };
+    const args = ["--config-file", config, "--config-env", "ci", "--no-event", "--docker-network", "n"];
+    const result = await runCli(["invoke", ...args, "-l", logFile, "--region", "eu-central-1"], elsewhere);
+    expect(result.stderr).toMatch(
+      /^note: --skip-pull-image, --docker-network: SAM's Docker options, no effect here/m,
+    );
+    expect(result.stdout).toBe('{"batchItemFailures":[]}\n');
+    expect(result.code).toBe(0);
+    // The function's logs went to the file, Lambda's lines included.
+    expect(result.stderr).not.toMatch(/START RequestId/);
+    expect(readFileSync(logFile, "utf8")).toMatch(
+      /START RequestId: (\S+) Version: \$LATEST\n(.*\n)*END RequestId: \1\nREPORT RequestId: \1\t/,
+    );
+
+    const { SAM_TEMPLATE_FILE: _, ...withoutTemplate } = elsewhere;
+    const missing = await runCli(["invoke", "--no-event"], withoutTemplate);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /no template\.yaml, template\.yml or template\.json in .*: give one with --template/,
+    );
+  });
 });

@@ -1,6 +1,9 @@
+import { openSync, writeSync } from "node:fs";
 import type { PreparedFunction } from "../local-aws/prepare.ts";
 import type { InvocationReport } from "../local-aws/runtime/function-worker.ts";
+import { UsageError } from "./errors.ts";
 import type { Output } from "./output.ts";
+import { userPath } from "./paths.ts";
 
 /**
  * Prints an invocation as `sam local invoke` does: the response on stdout (the function's logs, with
@@ -29,4 +32,15 @@ export function printInvocation(
 /** The functions' own output (their logs) goes to stderr, as SAM prints it. */
 export function functionLogs(chunk: Buffer): void {
   process.stderr.write(chunk);
+}
+
+/** -l/--log-file: the function's logs appended to that file (opened now, so a bad path is bad usage). */
+export function logFileSink(path: string): (chunk: Buffer) => void {
+  let fd: number;
+  try {
+    fd = openSync(userPath(path), "a");
+  } catch (error) {
+    throw new UsageError(`cannot open the log file '${path}': ${(error as Error).message}`);
+  }
+  return (chunk) => void writeSync(fd, chunk);
 }
