@@ -75,7 +75,7 @@ export function resolveFunctionRequest(
  * --profile: the function's SDK reads that profile (HOME is passed on); keys in the environment would
  * win over it, so they are left out, as SAM hands the function only the profile's credentials.
  */
-function withProfile(
+export function withProfile(
   env: Readonly<Record<string, string | undefined>>,
   profile: string | undefined,
 ): Readonly<Record<string, string | undefined>> {

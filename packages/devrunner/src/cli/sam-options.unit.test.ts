@@ -9,7 +9,10 @@ import {
   dockerOnlyNote,
   samConfigArgumentsOf,
 } from "./sam-options.ts";
+import { EVENT_SPEC } from "../commands/event.ts";
 import { INVOKE_SPEC } from "../commands/invoke.ts";
+import { UP_SPEC } from "../commands/up.ts";
+import { withProfile } from "./function-target.ts";
 
 const SAMCONFIG = `
 version = 0.1
@@ -78,6 +81,16 @@ describe("samconfig.toml, SAM's format", () => {
     const { values } = parseCommand(INVOKE_SPEC, [...args, "--region", "us-west-2"]);
     expect(values.region).toBe("us-west-2");
     expect(values["env-vars"]).toBe("env.json");
+  });
+
+  it("the global region reaches up and event too: one region in every command", () => {
+    const choice = (command: string) => ({ configEnv: undefined, command });
+    expect(
+      samConfigArgumentsOf(SAMCONFIG, "samconfig.toml", choice("local_generate_event"), EVENT_SPEC.flags),
+    ).toEqual(["--region", "eu-west-1"]);
+    expect(
+      samConfigArgumentsOf(SAMCONFIG, "samconfig.toml", choice("local_start_lambda"), UP_SPEC.flags),
+    ).toEqual(["--region", "eu-west-1"]);
   });
 
   it("--config-env picks the environment; template_file is --template", () => {
@@ -161,5 +174,13 @@ describe("SAM's Docker-only flags", () => {
       "config-env": "ci",
       "config-file": "sam.toml",
     });
+  });
+});
+
+describe("--profile", () => {
+  it("the function's SDK reads that profile: keys in the environment, which would win, are left out", () => {
+    const env = { AWS_ACCESS_KEY_ID: "AKIA", AWS_SECRET_ACCESS_KEY: "s", AWS_SESSION_TOKEN: "t", HOME: "/h" };
+    expect(withProfile(env, "dev")).toEqual({ AWS_PROFILE: "dev", HOME: "/h" });
+    expect(withProfile(env, undefined)).toBe(env);
   });
 });

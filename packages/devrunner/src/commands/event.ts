@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { UsageError } from "../cli/errors.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
+import { withSamConfig } from "../cli/sam-options.ts";
 import { localAwsConfigFor } from "../cli/target.ts";
 import { sampleSqsEvent } from "../local-aws/sample-events.ts";
 
@@ -18,7 +19,9 @@ Bodies are JSON-escaped correctly, whatever the key holds. The ARNs name the reg
 } as const satisfies CommandSpec<"json-body" | "out" | "region" | "account-id" | "queue-name">;
 
 export function eventCommand(argv: readonly string[]): Promise<number> {
-  return runCommand(EVENT_SPEC, argv, (values, positionals) => {
+  // samconfig.toml's [default.global.parameters] region, as every command reads it.
+  const withConfig = withSamConfig(EVENT_SPEC, "local_generate_event", argv, process.env);
+  return runCommand(EVENT_SPEC, withConfig, (values, positionals) => {
     const [kind, ...keys] = positionals;
     if (kind !== "sqs" && kind !== "sns" && kind !== "fifo") {
       throw new UsageError(
