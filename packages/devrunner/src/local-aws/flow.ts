@@ -2,6 +2,7 @@ import type { LocalAwsConfig } from "./config.ts";
 import {
   LocalEventSourceMapping,
   type BatchOutcome,
+  type BatchStart,
   type MappingSettings,
 } from "./cloud/event-source-mapping.ts";
 import { localSqsClient, startLocalCloud, type LocalCloud, type LocalQueue } from "./cloud/local-cloud.ts";
@@ -16,6 +17,7 @@ import {
 } from "./prepare.ts";
 import type { ProductionPolicy } from "./production.ts";
 import { FunctionPool } from "./runtime/function-pool.ts";
+import type { LogSink } from "./runtime/function-worker.ts";
 import { workerSettings } from "./runtime/runtime-environment.ts";
 import { loadTemplate, pickFunction } from "./template/functions.ts";
 
@@ -43,8 +45,10 @@ export interface LocalFlowOptions {
   /** Replace the template's BatchSize / MaximumConcurrency (tests, soak). */
   readonly batchSize?: number;
   readonly concurrency?: number;
-  /** Where the functions' own output (their logs) goes; dropped by default. */
-  readonly logSink?: (chunk: Buffer) => void;
+  /** Where the functions' own output (their logs) goes, with the invocation that wrote it; dropped by default. */
+  readonly logSink?: LogSink;
+  /** A batch handed to the function (its outcome follows in `onBatch`). */
+  readonly onInvoke?: (start: BatchStart) => void;
   readonly onBatch?: (outcome: BatchOutcome) => void;
   readonly onError?: (error: unknown) => void;
   readonly note?: (text: string) => void;
@@ -133,7 +137,7 @@ async function runFlow(
     prepared: PreparedFunction;
     source: ReturnType<typeof eventSourceOf>;
     note: (text: string) => void;
-    logSink: (chunk: Buffer) => void;
+    logSink: LogSink;
   },
 ): Promise<LocalFlow> {
   const { template, definition, cloud, prepared, source, note, logSink } = parts;
@@ -172,6 +176,7 @@ async function runFlow(
       options.onBatch?.(outcome);
     },
     onError: options.onError ?? (() => undefined),
+    onInvoke: options.onInvoke,
   });
   mapping.start();
   return {

@@ -1,4 +1,9 @@
-import { FunctionWorker, workerBootEnvironment, type FunctionSettings } from "./function-worker.ts";
+import {
+  FunctionWorker,
+  workerBootEnvironment,
+  type FunctionSettings,
+  type LogSink,
+} from "./function-worker.ts";
 
 /**
  * A function's warm execution environments (Lambda's concurrency): `size` workers with the same settings,
@@ -11,7 +16,7 @@ export class FunctionPool {
     size: number;
     settings: FunctionSettings;
     hostEnv: Readonly<Record<string, string | undefined>>;
-    logSink: (chunk: Buffer) => void;
+    logSink: LogSink;
   }) {
     const bootEnv = workerBootEnvironment(options.hostEnv);
     this.workers = Array.from(
