@@ -81,6 +81,13 @@ export const FLAGS = {
   "cpu-hog": { type: "boolean", default: false, help: "keep every core busy for the whole run" },
   json: { type: "boolean", default: false, help: "one JSON document on stdout (human lines go to stderr)" },
   help: { type: "boolean", short: "h", default: false, help: "this help" },
+  // The local console (#16).
+  "console-port": {
+    type: "string",
+    value: "N",
+    help: "the console's port on 127.0.0.1 (default 9740, or a free one when that is taken; 0 picks one)",
+  },
+  "no-console": { type: "boolean", default: false, help: "do not serve the local console" },
 } as const satisfies Record<string, FlagDefinition>;
 
 export type FlagName = keyof typeof FLAGS;
