@@ -115,7 +115,9 @@ export class FlowMonitor {
     const key = `${origin?.requestId ?? ""}\n${origin?.stream ?? "stdout"}`;
     const text = (this.partial.get(key) ?? "") + chunk.toString("utf8");
     const lines = text.split("\n");
-    this.partial.set(key, lines.pop() ?? "");
+    const rest = lines.pop() ?? "";
+    if (rest) this.partial.set(key, rest);
+    else this.partial.delete(key);
     for (const line of lines) this.keepLine(line, origin);
     if (lines.length > 0) this.listener();
   };

@@ -60,6 +60,10 @@ function render() {
   renderFlow();
   renderInvocations();
   renderDeadLetters();
+  if (String(snapshot.otherLogLines) !== $("#other-count").textContent) {
+    $("#other-count").textContent = String(snapshot.otherLogLines);
+    if ($("#other-output").open) void showOtherOutput();
+  }
   const summary = snapshot.invocations.find((invocation) => invocation.requestId === selected);
   const detail = summary ? `${selected} ${summary.status} ${summary.logLines}` : "";
   if (selected && detail !== shownDetail) void showInvocation(selected, false);
@@ -166,7 +170,7 @@ async function showInvocation(requestId, clicked) {
   detail.replaceChildren(
     h("h3", {}, `invocation ${invocation.requestId}`),
     h("pre", { class: "report" }, invocation.report?.line ?? "running…"),
-    invocation.error ? h("p", { class: "error" }, invocation.error) : null,
+    ...(invocation.error ? [h("p", { class: "error" }, invocation.error)] : []),
     h(
       "ul",
       { class: "record-list" },
@@ -229,7 +233,9 @@ function renderDeadLetters() {
       ),
     ),
   );
-  $("#dead-letters tbody").replaceChildren(...rows);
+  $("#dead-letters tbody").replaceChildren(
+    ...(rows.length > 0 ? rows : [h("tr", {}, h("td", { colspan: "4", class: "empty" }, "empty"))]),
+  );
   $("#redrive-all").disabled = rows.length === 0;
 }
 
@@ -272,6 +278,14 @@ $("#sample").addEventListener("click", async () => {
   }
 });
 
+async function showOtherOutput() {
+  const { lines } = await call("GET", "/api/logs");
+  $("#other-output .logs").replaceChildren(...lines.map(logLine));
+}
+$("#other-output").addEventListener("toggle", () => {
+  if ($("#other-output").open) void showOtherOutput();
+});
+
 $("#redrive-all").addEventListener("click", () => void redrive(undefined));
 
 $("#entity-form").addEventListener("submit", async (event) => {
@@ -306,6 +320,11 @@ function entityView({ state, recentObservations }) {
     h(
       "table",
       { class: "observations" },
+      h(
+        "tr",
+        {},
+        Object.keys(recentObservations[0] ?? {}).map((name) => h("th", {}, name)),
+      ),
       recentObservations.map((observation) =>
         h(
           "tr",
@@ -335,6 +354,10 @@ async function refreshOutbox() {
         ),
       ),
     );
+    if (events.length === 0)
+      $("#outbox tbody").replaceChildren(
+        h("tr", {}, h("td", { colspan: "5", class: "empty" }, "no pending or parked events")),
+      );
   } catch (error) {
     $("#outbox tbody").replaceChildren(h("tr", {}, h("td", { colspan: "5", class: "error" }, error.message)));
   }
