@@ -33,37 +33,42 @@ async function publishFromPage(page: Page, key: string): Promise<void> {
 }
 
 describe("the local console in a browser", () => {
-  it("publishes from the page and shows the invocation, the entity, the DLQ and a redrive", async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.setDefaultTimeout(WAIT_MS);
-    await page.goto(consoleUrl);
-    await page.locator("#connection[data-state=live]").waitFor();
+  // Each step waits up to WAIT_MS for its state; the whole takes a few seconds on a quiet machine.
+  it(
+    "publishes from the page and shows the invocation, the entity, the DLQ and a redrive",
+    { timeout: 120_000 },
+    async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      page.setDefaultTimeout(WAIT_MS);
+      await page.goto(consoleUrl);
+      await page.locator("#connection[data-state=live]").waitFor();
 
-    await publishFromPage(page, GOOD_KEY);
-    const goodRow = page.locator("#invocations tbody tr", { hasText: GOOD_KEY });
-    await goodRow.locator(".chip.ok").waitFor();
-    await goodRow.click();
-    await page.locator("#invocation-detail .report", { hasText: "REPORT RequestId:" }).waitFor();
-    await page.locator("#invocation-detail .log", { hasText: "batch done" }).waitFor();
+      await publishFromPage(page, GOOD_KEY);
+      const goodRow = page.locator("#invocations tbody tr", { hasText: GOOD_KEY });
+      await goodRow.locator(".chip.ok").waitFor();
+      await goodRow.click();
+      await page.locator("#invocation-detail .report", { hasText: "REPORT RequestId:" }).waitFor();
+      await page.locator("#invocation-detail .log", { hasText: "batch done" }).waitFor();
 
-    await page.fill("#entity-name", "CONSOLE_ENTITY");
-    await page.click("#entity-form button");
-    await page.locator("#entity-result .observations", { hasText: GOOD_KEY }).waitFor();
-    expect(await page.textContent("#entity-result .state")).toContain("observationCount1");
+      await page.fill("#entity-name", "CONSOLE_ENTITY");
+      await page.click("#entity-form button");
+      await page.locator("#entity-result .observations", { hasText: GOOD_KEY }).waitFor();
+      expect(await page.textContent("#entity-result .state")).toContain("observationCount1");
 
-    await publishFromPage(page, BAD_KEY);
-    const letter = page.locator("#dead-letters tbody tr", { hasText: BAD_KEY });
-    await letter.locator(".reason-code", { hasText: "LOWERCASE_LETTER" }).waitFor();
-    await page.locator("#invocations .chip.dead-lettered", { hasText: "DLQ: LOWERCASE_LETTER" }).waitFor();
-    const screenshot = process.env.CONSOLE_SCREENSHOT;
-    if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+      await publishFromPage(page, BAD_KEY);
+      const letter = page.locator("#dead-letters tbody tr", { hasText: BAD_KEY });
+      await letter.locator(".reason-code", { hasText: "LOWERCASE_LETTER" }).waitFor();
+      await page.locator("#invocations .chip.dead-lettered", { hasText: "DLQ: LOWERCASE_LETTER" }).waitFor();
+      const screenshot = process.env.CONSOLE_SCREENSHOT;
+      if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
 
-    await letter.locator("button.redrive").click();
-    await page.locator("#dlq-status", { hasText: "redrove 1 message(s)" }).waitFor();
-    // Redriven, the bad key is delivered again (a second invocation) and set aside again.
-    await page.locator("#invocations tbody tr", { hasText: BAD_KEY }).nth(1).waitFor();
-    await page.close();
-  });
+      await letter.locator("button.redrive").click();
+      await page.locator("#dlq-status", { hasText: "redrove 1 message(s)" }).waitFor();
+      // Redriven, the bad key is delivered again (a second invocation) and set aside again.
+      await page.locator("#invocations tbody tr", { hasText: BAD_KEY }).nth(1).waitFor();
+      await page.close();
+    },
+  );
 
   it("refuses another site's Host and Origin, and POSTs without the session token", async () => {
     const port = Number(new URL(consoleUrl).port);

@@ -240,6 +240,7 @@ function renderDeadLetters() {
 }
 
 async function redrive(messageIds) {
+  say("#dlq-status", "redriving…");
   try {
     const { redriven } = await call("POST", "/api/redrive", messageIds ? { messageIds } : {});
     say("#dlq-status", `redrove ${redriven.length} message(s) to the queue`);
@@ -253,6 +254,7 @@ $("#publish-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const keys = $("#publish-keys").value;
   const via = $('input[name="via"]:checked').value;
+  say("#send-status", "publishing…");
   try {
     const { messageIds } = await call("POST", "/api/publish", {
       keys,
