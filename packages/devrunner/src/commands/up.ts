@@ -35,6 +35,7 @@ export function upCommand(argv: readonly string[]): Promise<number> {
     const period = values["schedule-period"];
     const request = resolveFunctionRequest("up", values, positionals);
     const consolePort = values["console-port"];
+    const browserPort = consolePort === undefined ? undefined : wholeNumber("--console-port", consolePort);
     const monitor = values["no-console"] ? undefined : new FlowMonitor();
     const flow = await startLocalFlow({
       ...request,
@@ -54,13 +55,7 @@ export function upCommand(argv: readonly string[]): Promise<number> {
       onScheduledRun: printScheduledRun,
       note: (text) => void process.stderr.write(`${text}\n`),
     });
-    const browserConsole =
-      monitor &&
-      (await openConsole(
-        flow,
-        monitor,
-        consolePort === undefined ? undefined : wholeNumber("--console-port", consolePort),
-      ));
+    const browserConsole = monitor && (await openConsole(flow, monitor, browserPort));
     writeUpState(request.config.stateFile, flow.upState(process.pid));
     if (browserConsole) process.stdout.write(`console ${browserConsole.url}\n`);
     printFlowReady(flow);
