@@ -6,7 +6,7 @@ import { isolatedEnv, startCli } from "../testing/cli.ts";
 
 // A real browser (Debian's chromium, which .ci/run installs; playwright-core downloads none) against a
 // running `devrunner up`. Every wait is for a state of the page, never for a time.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? execFileSync("which", ["chromium"]).toString().trim();
+const CHROMIUM = process.env.CHROMIUM_PATH || systemChromium();
 const WAIT_MS = 30_000;
 const GOOD_KEY = "CONSOLE_ENTITY_20220608T043249";
 const BAD_KEY = "console_bad_key";
@@ -95,4 +95,14 @@ function status(
     sent.on("error", reject);
     sent.end(method === "POST" ? "{}" : undefined);
   });
+}
+
+function systemChromium(): string {
+  try {
+    return execFileSync("which", ["chromium"]).toString().trim();
+  } catch {
+    throw new Error(
+      "no chromium on PATH: `.ci/run` installs Debian's (apt-get install chromium); or set CHROMIUM_PATH",
+    );
+  }
 }
