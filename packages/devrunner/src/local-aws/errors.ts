@@ -25,7 +25,9 @@ export type LocalAwsErrorCode =
   | "NO_LOCAL_CLOUD"
   /** A debug port (invoke -d, up --inspect) is not a port number, or is taken. */
   | "DEBUG_PORT_INVALID"
-  | "DEBUG_PORT_IN_USE";
+  | "DEBUG_PORT_IN_USE"
+  /** start-lambda's port is taken. */
+  | "API_PORT_IN_USE";
 
 /** The core's one error type: a stable code and a message that says what was wrong and where. */
 export class LocalAwsError extends Error {
@@ -51,6 +53,7 @@ const INPUT_ERRORS: ReadonlySet<LocalAwsErrorCode> = new Set([
   "NO_LOCAL_CLOUD",
   "DEBUG_PORT_INVALID",
   "DEBUG_PORT_IN_USE",
+  "API_PORT_IN_USE",
 ]);
 
 export function isInputError(error: LocalAwsError): boolean {
