@@ -1,4 +1,5 @@
 import { positiveSeconds, wholeNumber } from "../cli/args.ts";
+import { debugPort, describeInspector } from "../cli/debugger.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { FUNCTION_FLAGS, resolveFunctionRequest } from "../cli/function-target.ts";
 import { functionLogs } from "../cli/print-invocation.ts";
@@ -15,10 +16,10 @@ function: long-polls with the template's BatchSize and batching window, invokes 
 execution environments (MaximumConcurrency of them), deletes what succeeded and leaves failures to come
 back after the visibility timeout, to the DLQ after maxReceiveCount. Shows each batch as it happens.
 From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]\`. Ctrl-C stops it.`,
-  flags: ["port", "visibility-timeout", "schedule-period", ...FUNCTION_FLAGS],
+  flags: ["port", "visibility-timeout", "schedule-period", ...FUNCTION_FLAGS, "inspect"],
   exitCodes: "Exit codes: 0 stopped with Ctrl-C, 2 bad usage, 3 production refused.",
 } as const satisfies CommandSpec<
-  "port" | "visibility-timeout" | "schedule-period" | (typeof FUNCTION_FLAGS)[number]
+  "port" | "visibility-timeout" | "schedule-period" | (typeof FUNCTION_FLAGS)[number] | "inspect"
 >;
 
 export function upCommand(argv: readonly string[]): Promise<number> {
@@ -27,6 +28,7 @@ export function upCommand(argv: readonly string[]): Promise<number> {
     const visibility = values["visibility-timeout"];
     const period = values["schedule-period"];
     const request = resolveFunctionRequest("up", values, positionals);
+    const inspect = values.inspect === undefined ? undefined : debugPort("--inspect", values.inspect);
     const flow = await startLocalFlow({
       ...request,
       port,
@@ -40,6 +42,15 @@ export function upCommand(argv: readonly string[]): Promise<number> {
       onError: (error) => process.stderr.write(`event-source mapping: ${(error as Error).message}\n`),
       onScheduledRun: printScheduledRun,
       note: (text) => void process.stderr.write(`${text}\n`),
+      ...(inspect === undefined
+        ? {}
+        : {
+            inspector: {
+              port: inspect,
+              onListening: (event, logicalId) =>
+                void process.stderr.write(`${describeInspector(event, logicalId)}\n`),
+            },
+          }),
     });
     writeUpState(request.config.stateFile, flow.upState(process.pid));
     printFlowReady(flow);
