@@ -6,7 +6,7 @@ import { ManualClock } from "../memory/clocks.ts";
 import { InMemoryEventPublisher } from "../memory/in-memory-event-publisher.ts";
 import { migrateToLatest } from "../postgres/migrate.ts";
 import type { EntityDatabase } from "../postgres/schema.ts";
-import { PORTS, entityServiceModule, kyselyStoreModule, rootContainer } from "../wiring.ts";
+import { PORTS, databaseModule, entityServiceModule, kyselyStoreModule, rootContainer } from "../wiring.ts";
 import { createTestDatabase, type TestDatabase } from "./postgres-test-database.ts";
 
 /**
@@ -42,8 +42,8 @@ export function testServiceOn(
   options: { publisher?: EventPublisher; clock?: Clock; outboxPolicy?: Partial<OutboxPolicy> } = {},
 ): EntityService {
   const container = rootContainer(
+    databaseModule(db),
     new ContainerModule(({ bind }) => {
-      bind<Kysely<EntityDatabase>>(PORTS.database).toConstantValue(db);
       bind<EventPublisher>(PORTS.publisher).toConstantValue(
         options.publisher ?? new InMemoryEventPublisher(),
       );
