@@ -1,23 +1,17 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { migrateToLatest, type EntityDatabase } from "@entity/adapters/postgres";
 import {
-  KyselyEntityStore,
-  KyselyOutbox,
-  migrateToLatest,
-  type EntityDatabase,
-} from "@entity/adapters/postgres";
-import { InMemoryEventPublisher, ManualClock } from "@entity/adapters/memory";
-import {
-  createTestDatabase,
+  migratedTestDatabase,
   postgresTestImage,
   startPortForward,
+  testKysely,
+  testServiceOn,
   type TestDatabase,
 } from "@entity/adapters/testing";
-import { createEntityService } from "@entity/domain";
 import { PostgreSqlContainer } from "@testcontainers/postgresql";
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import type { Kysely } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   localAwsConfig,
@@ -88,11 +82,7 @@ function envFor(
 }
 
 async function openDatabase(prefix: string): Promise<{ database: TestDatabase; db: Kysely<EntityDatabase> }> {
-  const database = await createTestDatabase(prefix);
-  const db = new Kysely<EntityDatabase>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ ...database.config, max: 2 }) }),
-  });
-  await migrateToLatest(db);
+  const { database, db } = await migratedTestDatabase(prefix, { max: 2 });
   cleanups.push(() => db.destroy());
   return { database, db };
 }
@@ -164,18 +154,14 @@ describe("fault injection through the local flow", () => {
     let forward = await startPortForward(container.getHost(), container.getPort());
     const port = forward.port;
     cleanups.push(() => forward.close());
-    const db = new Kysely<EntityDatabase>({
-      dialect: new PostgresDialect({
-        pool: new pg.Pool({
-          host: container.getHost(),
-          port: container.getPort(),
-          user: container.getUsername(),
-          password: container.getPassword(),
-          database: container.getDatabase(),
-          max: 1,
-        }),
-      }),
-    });
+    const direct = {
+      host: container.getHost(),
+      port: container.getPort(),
+      user: container.getUsername(),
+      password: container.getPassword(),
+      database: container.getDatabase(),
+    };
+    const db = testKysely(direct, { max: 1 });
     await migrateToLatest(db);
     await db.destroy();
     const flow = await flowOn({
@@ -196,18 +182,7 @@ describe("fault injection through the local flow", () => {
     await container.restart();
     await forward.close();
     forward = await startPortForward(container.getHost(), container.getPort(), port);
-    const after = new Kysely<EntityDatabase>({
-      dialect: new PostgresDialect({
-        pool: new pg.Pool({
-          host: container.getHost(),
-          port: container.getPort(),
-          user: container.getUsername(),
-          password: container.getPassword(),
-          database: container.getDatabase(),
-          max: 1,
-        }),
-      }),
-    });
+    const after = testKysely(direct, { max: 1 });
     cleanups.push(() => after.destroy());
     expect(await waitUntil(async () => (await stored(after)) === keys.length, 60_000)).toBe(true);
     expect(flow.outcomes.some((outcome) => outcome.failed.size > 0)).toBe(true);
@@ -330,12 +305,7 @@ describe("fault injection through the local flow", () => {
     ).toBe(true);
 
     const { db: reference } = await openDatabase("faults_reference");
-    const service = createEntityService({
-      repository: new KyselyEntityStore(reference),
-      outbox: new KyselyOutbox(reference),
-      publisher: new InMemoryEventPublisher(),
-      clock: new ManualClock(),
-    });
+    const service = testServiceOn(reference);
     for (const key of [...keys].sort()) await service.processEntity(key, { messageId: key });
     const state = (handle: Kysely<EntityDatabase>) =>
       handle

@@ -1,11 +1,10 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
+import type { EntityDatabase } from "@entity/adapters";
 import { migrations } from "@entity/adapters/postgres";
-import { createTestDatabase, startPortForward, type TestDatabase } from "@entity/adapters/testing";
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import { migratedTestDatabase, startPortForward, type TestDatabase } from "@entity/adapters/testing";
+import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTemplateWithTimeout } from "./soak/template-timeout.ts";
 import { isolatedEnv, runCli, startCli } from "./testing/cli.ts";
@@ -16,9 +15,7 @@ let database: TestDatabase;
 let db: Kysely<EntityDatabase>;
 
 beforeAll(async () => {
-  database = await createTestDatabase("up");
-  db = new Kysely<EntityDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }) });
-  await migrateToLatest(db);
+  ({ database, db } = await migratedTestDatabase("up"));
 });
 afterAll(async () => {
   await db?.destroy();

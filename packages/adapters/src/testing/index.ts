@@ -21,4 +21,4 @@ export {
 export { createTestDatabase, type TestDatabase } from "./postgres-test-database.ts";
 export { createTestCertificates, startPortForward, type TestCertificates } from "./tls-fixtures.ts";
 export { postgresTestImage } from "./postgres-image.ts";
-export { migratedTestDatabase, testKysely, testServiceOn } from "./test-database.ts";
+export { migratedTestDatabase, testKysely, testPgClient, testServiceOn } from "./test-database.ts";

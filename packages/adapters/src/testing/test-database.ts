@@ -22,6 +22,16 @@ export function testKysely<DB = EntityDatabase>(
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
+/**
+ * One raw, connected pg client: for what a test must see at the wire or hold on one session (a lock, a
+ * transaction, pg_stat_activity), where Kysely's pool would hide which connection does what.
+ */
+export async function testPgClient(config: pg.ClientConfig): Promise<pg.Client> {
+  const client = new pg.Client(config);
+  await client.connect();
+  return client;
+}
+
 /** A fresh database in the run's Postgres container, migrated, and a Kysely handle on it. */
 export async function migratedTestDatabase(
   prefix: string,
