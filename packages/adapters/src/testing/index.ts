@@ -11,13 +11,15 @@ export {
   type SqsFaultProxy,
   type SqsFaultProxyCounts,
 } from "./sqs-fault-proxy.ts";
+export { drainQueue, startTestFauxqs, type TestSqsEmulator } from "./fauxqs.ts";
 export {
+  EMULATOR_REGION,
+  emulatorSqsClient,
   queuedBodies,
-  startTestFauxqs,
-  TEST_REGION,
+  queuedMessages,
   type FauxqsServer,
-  type TestSqsEmulator,
-} from "./fauxqs.ts";
+  type QueuedMessage,
+} from "../sqs/emulator.ts";
 export { createTestDatabase, type TestDatabase } from "./postgres-test-database.ts";
 export { createTestCertificates, startPortForward, type TestCertificates } from "./tls-fixtures.ts";
 export { postgresTestImage } from "./postgres-image.ts";

@@ -1,13 +1,13 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
+import {
+  EMULATOR_REGION,
+  emulatorSqsClient,
+  startSqsEmulator,
+  type FauxqsServer,
+} from "@entity/adapters/sqs-emulator";
 import { resolveTemplateValue, type SamTemplate } from "../template/sam-template.ts";
-import { startFauxqs, type FauxqsServer } from "fauxqs";
-
-export const LOCAL_REGION = "us-east-1";
 
 /** An SQS client for the local emulator (explicit endpoint: its queue URLs name a host that need not resolve). */
-export function localSqsClient(endpoint: string, region: string = LOCAL_REGION): SQSClient {
-  return new SQSClient({ endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-}
+export const localSqsClient = emulatorSqsClient;
 
 export interface LocalQueue {
   readonly logicalId: string;
@@ -33,7 +33,7 @@ export interface LocalCloud {
 
 export interface LocalCloudOptions {
   readonly port?: number;
-  /** Default us-east-1. */
+  /** Default EMULATOR_REGION (us-east-1). */
   readonly region?: string;
   /** Replaces every queue's VisibilityTimeout, so failed records come back sooner in local runs. */
   readonly visibilityTimeoutSeconds?: number;
@@ -47,9 +47,10 @@ export async function startLocalCloud(
   template: SamTemplate,
   options: LocalCloudOptions = {},
 ): Promise<LocalCloud> {
-  const region = options.region ?? LOCAL_REGION;
-  const server = await startFauxqs({ port: options.port ?? 0, logger: false, defaultRegion: region });
-  const endpoint = `http://127.0.0.1:${server.port}`;
+  const { server, endpoint, region } = await startSqsEmulator({
+    port: options.port ?? 0,
+    region: options.region ?? EMULATOR_REGION,
+  });
   const queues = new Map<string, LocalQueue>();
   const topics = new Map<string, { name: string; arn: string }>();
   const resolveResource = (logicalId: string, attribute?: string): string | undefined => {
