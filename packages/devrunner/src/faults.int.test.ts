@@ -20,7 +20,6 @@ import {
   waitUntil,
   type LocalFlow,
 } from "./local-aws/index.ts";
-import { startFaultProxy } from "./soak/fault-proxy.ts";
 import { withTimeout, writeTemplateWithTimeout } from "./soak/template-timeout.ts";
 
 // Fault injection through the local SNS -> SQS -> EntityFunction flow (fauxqs, the built function,
@@ -181,7 +180,7 @@ describe("fault injection through the local flow", () => {
     await waitUntil(() => flow.outcomes.length >= 3, 20_000, 20);
     await container.restart();
     await forward.close();
-    forward = await startPortForward(container.getHost(), container.getPort(), port);
+    forward = await startPortForward(container.getHost(), container.getPort(), { listenPort: port });
     const after = testKysely(direct, { max: 1 });
     cleanups.push(() => after.destroy());
     expect(await waitUntil(async () => (await stored(after)) === keys.length, 60_000)).toBe(true);
@@ -241,7 +240,7 @@ describe("fault injection through the local flow", () => {
 
   it("the function times out mid-batch: the records come back and are processed once", async () => {
     const { database, db } = await openDatabase("faults_timeout");
-    const proxy = await startFaultProxy(String(database.config.host), Number(database.config.port), 0);
+    const proxy = await startPortForward(String(database.config.host), Number(database.config.port));
     cleanups.push(() => proxy.close());
     const template = join(scratch, "template-timeout.yaml");
     writeFileSync(

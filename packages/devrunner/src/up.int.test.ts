@@ -138,7 +138,9 @@ describe("devrunner up + publish: the SNS -> SQS -> Lambda flow in one process",
       await tunnel.close();
       await runCli(["publish", "FLAKY_ENTITY_20220608T043249"], env);
       await up.waitFor(/batch of 1 -> 0 ok, 1 failed/, 30_000);
-      tunnel = await startPortForward(String(database.config.host), Number(database.config.port), port);
+      tunnel = await startPortForward(String(database.config.host), Number(database.config.port), {
+        listenPort: port,
+      });
       await up.waitFor(/ok\s+\S+ sns: FLAKY_ENTITY_20220608T043249/, 30_000);
       const row = await db
         .selectFrom("entity")

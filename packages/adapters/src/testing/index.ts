@@ -21,6 +21,7 @@ export {
   type QueuedMessage,
 } from "../sqs/emulator.ts";
 export { createTestDatabase, type TestDatabase } from "./postgres-test-database.ts";
-export { createTestCertificates, startPortForward, type TestCertificates } from "./tls-fixtures.ts";
+export { createTestCertificates, type TestCertificates } from "./tls-fixtures.ts";
+export { startPortForward, type PortForward, type PortForwardOptions } from "./port-forward.ts";
 export { postgresTestImage } from "./postgres-image.ts";
 export { migratedTestDatabase, testKysely, testPgClient, testServiceOn } from "./test-database.ts";

@@ -1,4 +1,5 @@
 import { availableParallelism, loadavg } from "node:os";
+import { startPortForward } from "@entity/adapters/fault-injection";
 import { migrateToLatest, type EntityDatabase } from "@entity/adapters/postgres";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
@@ -6,7 +7,6 @@ import type { LocalAwsConfig } from "../local-aws/config.ts";
 import type { LocalFlow } from "../local-aws/flow.ts";
 import { checkSoak, type SoakCounts } from "./checks.ts";
 import { startCpuHog, type CpuHog } from "./cpu-hog.ts";
-import { startFaultProxy } from "./fault-proxy.ts";
 import { isUnpublishable, nameOf, seededRandom, soakKeys } from "./keys.ts";
 import { startSecretRotation, type RotationFigures } from "./rotation.ts";
 import { startSoakFlow, type FlowStats } from "./soak-flow.ts";
@@ -98,12 +98,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   try {
     await migrateToLatest(db);
     // Its own generator, so the keys below do not depend on how many round trips happened before.
-    const dbProxy = await startFaultProxy(
-      options.database.host,
-      options.database.port,
-      options.faultRate / 5,
-      seededRandom(7),
-    );
+    const dbProxy = await startPortForward(options.database.host, options.database.port, {
+      cutRate: options.faultRate / 5,
+      random: seededRandom(7),
+    });
     cleanups.push(() => dbProxy.close());
     const rotation = await startSecretRotation(db, {
       everyMs: (options.rotateEverySeconds ?? 10) * 1000,
@@ -139,7 +137,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       tick: async () => {
         load.max = Math.max(load.max, loadavg()[0]!);
         options.progress(
-          `${await progressLine(db, flow)}; ${stats.batches} batches, ${stats.failedRecords} records retried, ${dbProxy.faults()} connections cut, ${rotation.figures().rotations} rotations`,
+          `${await progressLine(db, flow)}; ${stats.batches} batches, ${stats.failedRecords} records retried, ${dbProxy.cuts()} connections cut, ${rotation.figures().rotations} rotations`,
         );
       },
     });
@@ -168,7 +166,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       },
       flow: flowFigures(stats, timeout, visibilityTimeout, flow.maxReceiveCount),
       faults: {
-        databaseCuts: dbProxy.faults(),
+        databaseCuts: dbProxy.cuts(),
         ...rotation.figures(),
         publishRefusals: publishFaults.permanentFailures,
         transientPublishFailures: publishFaults.transientFailures,
