@@ -23,5 +23,5 @@ export {
 export { createTestDatabase, type TestDatabase } from "./postgres-test-database.ts";
 export { createTestCertificates, type TestCertificates } from "./tls-fixtures.ts";
 export { startPortForward, type PortForward, type PortForwardOptions } from "./port-forward.ts";
-export { postgresTestImage } from "./postgres-image.ts";
+export { postgresTestImage, startPostgresContainer, type PostgresContainer } from "./postgres-image.ts";
 export { migratedTestDatabase, testKysely, testPgClient, testServiceOn } from "./test-database.ts";
