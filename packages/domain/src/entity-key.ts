@@ -46,6 +46,9 @@ export type EntityKeyParseResult =
 const STAMP_SHAPE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})$/;
 const SHOWN_INPUT_LENGTH = 60;
 
+// One pass, left to right, one check per rule: longer than 80 lines because the rules read in the order a
+// key is written, and each failure names its 1-based position; split up, the positions would be passed
+// around instead of read.
 export function parseEntityKey(text: string): EntityKeyParseResult {
   if (typeof text !== "string") {
     return invalid("EMPTY", `expected the key as text, got ${text === null ? "null" : typeof text}`);

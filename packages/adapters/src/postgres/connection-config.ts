@@ -53,85 +53,13 @@ export function parseDatabaseSettings(
   defaults: { poolMax?: number; credentialsFromSecret?: boolean } = {},
 ): DatabaseConnectionSettings {
   const url = env.DATABASE_URL?.trim();
-  let fromTarget: Pick<
-    DatabaseConnectionSettings,
-    "host" | "port" | "database" | "user" | "password" | "source"
-  >;
-  let urlSslMode: string | undefined;
-  if (url) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new ConfigError(
-        "DATABASE_URL",
-        "is not a URL (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE)",
-      );
-    }
-    if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
-      throw new ConfigError(
-        "DATABASE_URL",
-        `scheme must be postgres:// or postgresql://, not ${parsed.protocol}//`,
-      );
-    }
-    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
-    if (!parsed.hostname) throw new ConfigError("DATABASE_URL", "has no host");
-    if (!database) throw new ConfigError("DATABASE_URL", "has no database name (the path after the host)");
-    if (!parsed.username) throw new ConfigError("DATABASE_URL", "has no user");
-    fromTarget = {
-      host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"),
-      port: parsed.port ? parsePort("DATABASE_URL", parsed.port) : 5432,
-      database,
-      user: decodeURIComponent(parsed.username),
-      password: parsed.password ? decodeURIComponent(parsed.password) : env.DB_PASSWORD || undefined,
-      source: "DATABASE_URL",
-    };
-    urlSslMode = parsed.searchParams.get("sslmode") ?? undefined;
-  } else {
-    const host = required(env, "DB_HOST");
-    fromTarget = {
-      host,
-      port: env.DB_PORT?.trim() ? parsePort("DB_PORT", env.DB_PORT.trim()) : 5432,
-      database: required(env, "DB_NAME"),
-      user: defaults.credentialsFromSecret ? env.DB_USER?.trim() || undefined : required(env, "DB_USER"),
-      password: env.DB_PASSWORD || undefined,
-      source: "DB_HOST",
-    };
-  }
+  const { target, urlSslMode } = url
+    ? parseDatabaseUrl(url, env)
+    : { target: parseDatabaseVariables(env, defaults.credentialsFromSecret), urlSslMode: undefined };
   const iamAuth = parseBoolean(env, "DB_IAM_AUTH");
-  if (iamAuth) {
-    if (defaults.credentialsFromSecret)
-      throw new ConfigError(
-        "DB_IAM_AUTH",
-        "and DB_SECRET_ARN are both set; an IAM token or a secret, not both",
-      );
-    if (fromTarget.password !== undefined)
-      throw new ConfigError(
-        "DB_IAM_AUTH",
-        "is set, so DB_PASSWORD must not be: the password is an IAM token",
-      );
-    if (!fromTarget.user)
-      throw new ConfigError("DB_USER", "is not set (DB_IAM_AUTH signs a token for this user)");
-  }
-  if (fromTarget.password === undefined && !defaults.credentialsFromSecret && !iamAuth) {
-    throw new ConfigError("DB_PASSWORD", "is not set (nor is a password given in DATABASE_URL)");
-  }
-
+  checkCredentials(target, iamAuth, defaults.credentialsFromSecret);
   const sslHost = env.DB_SSL_HOST?.trim() || undefined;
-  const sslVariable = env.DB_SSL?.trim() ? "DB_SSL" : "DATABASE_URL";
-  const sslText = env.DB_SSL?.trim() || urlSslMode;
-  const defaultSsl: DatabaseSslMode =
-    LOCAL_HOSTS.has(fromTarget.host) && !sslHost ? "disable" : "verify-full";
-  const ssl = sslText === undefined ? defaultSsl : (sslText as DatabaseSslMode);
-  if (!SSL_MODES.includes(ssl)) {
-    throw new ConfigError(
-      sslVariable,
-      `${sslVariable === "DB_SSL" ? "" : "sslmode "}must be one of ${SSL_MODES.join(", ")}, not '${sslText}'`,
-    );
-  }
-  if (sslHost && ssl !== "verify-full") {
-    throw new ConfigError("DB_SSL_HOST", `only applies with DB_SSL=verify-full (DB_SSL is ${ssl})`);
-  }
+  const ssl = parseSslMode(env, target.host, urlSslMode, sslHost);
   if (iamAuth && ssl === "disable") {
     throw new ConfigError(
       "DB_IAM_AUTH",
@@ -144,7 +72,7 @@ export function parseDatabaseSettings(
   const lockTimeoutMs = limit("DB_LOCK_TIMEOUT_MS");
   const idleInTransactionTimeoutMs = limit("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS");
   return Object.freeze({
-    ...fromTarget,
+    ...target,
     iamAuth,
     ssl,
     sslCaPath: env.DB_SSL_CA?.trim() || undefined,
@@ -157,6 +85,109 @@ export function parseDatabaseSettings(
       ...(idleInTransactionTimeoutMs ? { idleInTransactionTimeoutMs } : {}),
     }),
   });
+}
+
+type DatabaseTargetSettings = Pick<
+  DatabaseConnectionSettings,
+  "host" | "port" | "database" | "user" | "password" | "source"
+>;
+
+function parseDatabaseUrl(
+  url: string,
+  env: Env,
+): { target: DatabaseTargetSettings; urlSslMode: string | undefined } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(
+      "DATABASE_URL",
+      "is not a URL (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE)",
+    );
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new ConfigError(
+      "DATABASE_URL",
+      `scheme must be postgres:// or postgresql://, not ${parsed.protocol}//`,
+    );
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+  if (!parsed.hostname) throw new ConfigError("DATABASE_URL", "has no host");
+  if (!database) throw new ConfigError("DATABASE_URL", "has no database name (the path after the host)");
+  if (!parsed.username) throw new ConfigError("DATABASE_URL", "has no user");
+  return {
+    target: {
+      host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: parsed.port ? parsePort("DATABASE_URL", parsed.port) : 5432,
+      database,
+      user: decodeURIComponent(parsed.username),
+      password: parsed.password ? decodeURIComponent(parsed.password) : env.DB_PASSWORD || undefined,
+      source: "DATABASE_URL",
+    },
+    urlSslMode: parsed.searchParams.get("sslmode") ?? undefined,
+  };
+}
+
+function parseDatabaseVariables(
+  env: Env,
+  credentialsFromSecret: boolean | undefined,
+): DatabaseTargetSettings {
+  return {
+    host: required(env, "DB_HOST"),
+    port: env.DB_PORT?.trim() ? parsePort("DB_PORT", env.DB_PORT.trim()) : 5432,
+    database: required(env, "DB_NAME"),
+    user: credentialsFromSecret ? env.DB_USER?.trim() || undefined : required(env, "DB_USER"),
+    password: env.DB_PASSWORD || undefined,
+    source: "DB_HOST",
+  };
+}
+
+/** A password, a secret or an IAM token: exactly one of them, and IAM needs a user to sign for. */
+function checkCredentials(
+  target: DatabaseTargetSettings,
+  iamAuth: boolean,
+  credentialsFromSecret: boolean | undefined,
+): void {
+  if (iamAuth) {
+    if (credentialsFromSecret)
+      throw new ConfigError(
+        "DB_IAM_AUTH",
+        "and DB_SECRET_ARN are both set; an IAM token or a secret, not both",
+      );
+    if (target.password !== undefined)
+      throw new ConfigError(
+        "DB_IAM_AUTH",
+        "is set, so DB_PASSWORD must not be: the password is an IAM token",
+      );
+    if (!target.user)
+      throw new ConfigError("DB_USER", "is not set (DB_IAM_AUTH signs a token for this user)");
+  }
+  if (target.password === undefined && !credentialsFromSecret && !iamAuth) {
+    throw new ConfigError("DB_PASSWORD", "is not set (nor is a password given in DATABASE_URL)");
+  }
+}
+
+/** DB_SSL, else the URL's sslmode, else disable for a local host (without DB_SSL_HOST), verify-full otherwise. */
+function parseSslMode(
+  env: Env,
+  host: string,
+  urlSslMode: string | undefined,
+  sslHost: string | undefined,
+): DatabaseSslMode {
+  const sslVariable = env.DB_SSL?.trim() ? "DB_SSL" : "DATABASE_URL";
+  const sslText = env.DB_SSL?.trim() || urlSslMode;
+  const defaultSsl: DatabaseSslMode = LOCAL_HOSTS.has(host) && !sslHost ? "disable" : "verify-full";
+  const ssl = sslText === undefined ? defaultSsl : (sslText as DatabaseSslMode);
+  if (!SSL_MODES.includes(ssl)) {
+    throw new ConfigError(
+      sslVariable,
+      `${sslVariable === "DB_SSL" ? "" : "sslmode "}must be one of ${SSL_MODES.join(", ")}, not '${sslText}'`,
+    );
+  }
+  if (sslHost && ssl !== "verify-full") {
+    throw new ConfigError("DB_SSL_HOST", `only applies with DB_SSL=verify-full (DB_SSL is ${ssl})`);
+  }
+  return ssl;
 }
 
 function parseBoolean(env: Env, name: string): boolean {

@@ -54,3 +54,15 @@ export function parseParameterOverrides(text: string | undefined): Record<string
   }
   return overrides;
 }
+
+export function wholeNumber(flag: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} must be a whole number, not '${text}'`);
+  return Number(text);
+}
+
+export function positiveSeconds(flag: string, text: string): number {
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || value <= 0)
+    throw new UsageError(`${flag} must be a positive number of seconds, not '${text}'`);
+  return value;
+}

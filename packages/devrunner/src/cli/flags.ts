@@ -24,8 +24,16 @@ export const FLAGS = {
     value: "FILE",
     help: "dotenv file laid over the devrunner's environment (e.g. personal/dev.env for a tunnelled RDS)",
   },
-  "data-dir": { type: "string", value: "DIR", help: "the embedded database's folder (default .devrunner/pglite)" },
-  "allow-prod": { type: "boolean", default: false, help: "allow a production ENV (prod, production, prd, or the project's)" },
+  "data-dir": {
+    type: "string",
+    value: "DIR",
+    help: "the embedded database's folder (default .devrunner/pglite)",
+  },
+  "allow-prod": {
+    type: "boolean",
+    default: false,
+    help: "allow a production ENV (prod, production, prd, or the project's)",
+  },
   template: { type: "string", short: "t", default: "template.yaml", value: "FILE", help: "the SAM template" },
   "env-vars": {
     type: "string",
@@ -50,12 +58,26 @@ export const FLAGS = {
   state: { type: "string", default: "all", value: "pending|parked|all", help: "which events to list" },
   limit: { type: "string", default: "100", value: "N", help: "at most N events" },
   redrive: { type: "boolean", default: false, help: "send back what is set aside (see above)" },
-  "json-body": { type: "boolean", default: false, help: 'bodies as {"entity": "KEY"} instead of the bare key' },
+  "json-body": {
+    type: "boolean",
+    default: false,
+    help: 'bodies as {"entity": "KEY"} instead of the bare key',
+  },
   out: { type: "string", value: "FILE", help: "write to FILE instead of standard output" },
   messages: { type: "string", default: "100000", value: "N", help: "keys to publish" },
-  "fault-rate": { type: "string", default: "0.05", value: "R", help: "share of batches whose database connection is cut" },
+  "fault-rate": {
+    type: "string",
+    default: "0.05",
+    value: "R",
+    help: "share of batches whose database connection is cut",
+  },
   concurrency: { type: "string", default: "4", value: "C", help: "warm execution environments" },
-  "rotate-every": { type: "string", default: "10", value: "S", help: "rotate the database password every S seconds" },
+  "rotate-every": {
+    type: "string",
+    default: "10",
+    value: "S",
+    help: "rotate the database password every S seconds",
+  },
   "cpu-hog": { type: "boolean", default: false, help: "keep every core busy for the whole run" },
   json: { type: "boolean", default: false, help: "one JSON document on stdout (human lines go to stderr)" },
   help: { type: "boolean", short: "h", default: false, help: "this help" },
@@ -88,10 +110,15 @@ export function parseCommand<F extends FlagName>(
   spec: CommandSpec<F>,
   argv: readonly string[],
 ): { values: FlagValues<F | "help">; positionals: string[] } {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; default?: string | boolean }> = {};
+  const options: Record<string, { type: "string" | "boolean"; short?: string; default?: string | boolean }> =
+    {};
   for (const name of [...spec.flags, "help" as const]) {
     const { type, ...rest } = FLAGS[name] as FlagDefinition;
-    options[name] = { type, ...("short" in rest ? { short: rest.short } : {}), ...("default" in rest ? { default: rest.default } : {}) };
+    options[name] = {
+      type,
+      ...("short" in rest ? { short: rest.short } : {}),
+      ...("default" in rest ? { default: rest.default } : {}),
+    };
   }
   try {
     const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
@@ -110,7 +137,8 @@ export function helpText<F extends FlagName>(spec: CommandSpec<F>): string {
     const names = `${flag.short ? `-${flag.short}, ` : ""}--${name}${flag.value ? ` ${flag.value}` : ""}`;
     const overrides: Partial<Record<FlagName, string>> = spec.flagHelp ?? {};
     const help = overrides[name] ?? flag.help;
-    const fallback = typeof flag.default === "string" && !/default/.test(help) ? ` (default ${flag.default})` : "";
+    const fallback =
+      typeof flag.default === "string" && !/default/.test(help) ? ` (default ${flag.default})` : "";
     return [names, `${help}${fallback}`] as const;
   });
   const width = Math.max(...rows.map(([names]) => names.length)) + 2;

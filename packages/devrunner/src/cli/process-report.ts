@@ -24,7 +24,11 @@ function printProcess(
   const published = new Set(delivery.published);
   const parked = new Set(delivery.parked.map((event) => event.eventId));
   for (const event of eventsToDeliver(results)) {
-    const state = published.has(event.eventId) ? "published" : parked.has(event.eventId) ? "parked   " : "pending  ";
+    const state = published.has(event.eventId)
+      ? "published"
+      : parked.has(event.eventId)
+        ? "parked   "
+        : "pending  ";
     output.line(`  ${state} ${event.type} ${event.eventId} -> ${app.eventsTo}`);
   }
   if (delivery.error) output.note(`events stay pending: ${delivery.error.message}`);
@@ -34,8 +38,12 @@ function printProcess(
     results: results.map((result) => ({
       messageId: result.messageId,
       outcome: result.outcome,
-      ...(result.outcome === "invalid" ? { input: result.input, reason: result.reason } : { key: result.key.key }),
-      ...(result.outcome === "failed" ? { error: { code: result.error.code, message: result.error.message } } : {}),
+      ...(result.outcome === "invalid"
+        ? { input: result.input, reason: result.reason }
+        : { key: result.key.key }),
+      ...(result.outcome === "failed"
+        ? { error: { code: result.error.code, message: result.error.message } }
+        : {}),
       ...("event" in result && result.event
         ? { event: result.event, published: published.has(result.event.eventId) }
         : {}),

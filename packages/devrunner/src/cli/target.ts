@@ -88,20 +88,6 @@ export function describeTarget(target: DatabaseTarget): string {
   }
 }
 
-/** @deprecated step 3 of the layout moves every command to TARGET_FLAGS; gone by its end. */
-export const TARGET_OPTIONS = {
-  db: { type: "string", default: "auto" },
-  "env-file": { type: "string" },
-  "data-dir": { type: "string" },
-  "allow-prod": { type: "boolean", default: false },
-} as const;
-
-/** @deprecated as TARGET_OPTIONS. */
-export const OUTPUT_OPTIONS = {
-  json: { type: "boolean", default: false },
-  help: { type: "boolean", short: "h", default: false },
-} as const;
-
 /** The flags of every command that works on a database (see FLAGS). */
 export const TARGET_FLAGS = ["db", "env-file", "data-dir", "allow-prod"] as const;
 

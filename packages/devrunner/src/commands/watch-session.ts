@@ -1,31 +1,33 @@
 // Loaded afresh for every run of `watch` (see watch.ts): the code here and everything it imports from
 // the project is the code on disk at that moment; `WatchState` carries what stays open between runs.
 import { readJsonFile } from "../cli/args.ts";
-import { openDevApp } from "../root.ts";
-import { ensureBuilt } from "../local-aws/build.ts";
-import {
-  createCustomResources,
-  prepareFunction,
-  validateEnvVarsFile,
-  type PreparedFunction,
-} from "../local-aws/prepare.ts";
-import { createOutput } from "../cli/output.ts";
-import { describeTarget, resolveTarget } from "../cli/target.ts";
-import { invokePrepared, parseInvokeRequest, printInvocation, type InvokeRequest } from "./invoke.ts";
-import { PROCESS_SPEC } from "./process.ts";
 import { parseCommand } from "../cli/flags.ts";
+import { resolveFunctionRequest } from "../cli/function-target.ts";
+import { createOutput } from "../cli/output.ts";
+import { userPath } from "../cli/paths.ts";
+import { functionLogs, printInvocation } from "../cli/print-invocation.ts";
 import { runProcess } from "../cli/process-report.ts";
-import type { DevApp } from "../root.ts";
+import { describeTarget, resolveTarget } from "../cli/target.ts";
+import type { LocalAwsConfig } from "../local-aws/config.ts";
+import { ensureBuilt } from "../local-aws/build.ts";
+import { invokePrepared } from "../local-aws/invoke.ts";
+import { createCustomResources, prepareFunction, type PreparedFunction } from "../local-aws/prepare.ts";
+import { openDevApp, type DevApp } from "../root.ts";
+import { INVOKE_SPEC } from "./invoke.ts";
+import { PROCESS_SPEC } from "./process.ts";
 
 export type WatchState =
   | { kind: "process"; keys: string[]; json: boolean; app: DevApp; close(): Promise<void> }
   | {
       kind: "invoke";
-      request: InvokeRequest;
+      eventPath: string | undefined;
       json: boolean;
+      config: LocalAwsConfig;
       prepared: PreparedFunction;
       close(): Promise<void>;
     };
+
+const note = (text: string): void => void process.stderr.write(`${text}\n`);
 
 export async function openWatchState(
   command: "process" | "invoke",
@@ -34,23 +36,29 @@ export async function openWatchState(
   if (command === "process") {
     const { values, positionals } = parseCommand(PROCESS_SPEC, argv);
     const { env, target } = resolveTarget(values);
-    process.stderr.write(`target: ${describeTarget(target)}\n`);
+    note(`target: ${describeTarget(target)}`);
     const app = await openDevApp({ target, env });
     return { kind: "process", keys: positionals, json: values.json, app, close: () => app.close() };
   }
-  const { request, json } = parseInvokeRequest(argv);
-  const envVars = request.envVarsPath
-    ? validateEnvVarsFile(readJsonFile(request.envVarsPath, "env-vars file"), request.envVarsPath)
-    : undefined;
-  const note = (text: string): void => void process.stderr.write(`${text}\n`);
-  const prepared = await prepareFunction({ ...request, envVars, note });
+  const { values, positionals } = parseCommand(INVOKE_SPEC, argv);
+  const request = resolveFunctionRequest("invoke", values, positionals);
+  const eventPath =
+    values.event === undefined || values.event === "-" ? values.event : userPath(values.event);
+  const prepared = await prepareFunction({ ...request, note });
   try {
-    await createCustomResources(prepared, { note, logSink: (chunk) => process.stderr.write(chunk) });
+    await createCustomResources(prepared, { note, logSink: functionLogs });
   } catch (error) {
     await prepared.close();
     throw error;
   }
-  return { kind: "invoke", request, json, prepared, close: () => prepared.close() };
+  return {
+    kind: "invoke",
+    eventPath,
+    json: values.json,
+    config: request.config,
+    prepared,
+    close: () => prepared.close(),
+  };
 }
 
 export async function runOnce(state: WatchState): Promise<number> {
@@ -59,18 +67,11 @@ export async function runOnce(state: WatchState): Promise<number> {
     const app = await openDevApp({ target: state.app.target, env: process.env, reuse: state.app });
     return runProcess(app, state.keys, createOutput(state.json));
   }
-  const note = (text: string): void => void process.stderr.write(`${text}\n`);
   const { prepared } = state;
-  const { rebuilt } = await ensureBuilt(
-    prepared.template,
-    prepared.definition.logicalId,
-    state.request.config,
-    note,
-  );
+  const { rebuilt } = await ensureBuilt(prepared.template, prepared.definition.logicalId, state.config, note);
   // New code may bring a migration: run the custom resources again, as a deploy of it would.
-  if (rebuilt)
-    await createCustomResources(prepared, { note, logSink: (chunk) => process.stderr.write(chunk) });
-  const event = state.request.eventPath ? readJsonFile(state.request.eventPath, "event") : {};
-  const report = await invokePrepared(state.prepared, event);
-  return printInvocation(report, state.prepared, createOutput(state.json));
+  if (rebuilt) await createCustomResources(prepared, { note, logSink: functionLogs });
+  const event = state.eventPath ? readJsonFile(state.eventPath, "event") : {};
+  const report = await invokePrepared(prepared, event, functionLogs);
+  return printInvocation(report, prepared, createOutput(state.json));
 }

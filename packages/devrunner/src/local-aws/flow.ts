@@ -7,6 +7,7 @@ import {
 } from "./cloud/event-source-mapping.ts";
 import { localSqsClient, startLocalCloud, type LocalCloud, type LocalQueue } from "./cloud/local-cloud.ts";
 import { eventSourceOf } from "./cloud/mapping-settings.ts";
+import type { UpState } from "./cloud/state.ts";
 import { startSchedules, type LocalSchedule, type ScheduledRun } from "./cloud/schedules.ts";
 import {
   createCustomResources,
@@ -67,6 +68,8 @@ export interface LocalFlow {
   readonly schedules: readonly LocalSchedule[];
   /** Bodies of the messages now in a queue of the template (by logical id), without consuming them. */
   bodies(logicalId: string): string[];
+  /** What `publish` and `dlq` in another process need to find this flow. */
+  upState(pid: number): UpState;
   stop(): Promise<void>;
 }
 
@@ -179,6 +182,15 @@ async function runFlow(
     outcomes,
     schedules,
     bodies: (logicalId) => queuedBodies(cloud.server, cloud.queues.get(logicalId)?.name ?? logicalId),
+    upState: (pid) => ({
+      pid,
+      endpoint: cloud.endpoint,
+      region: cloud.region,
+      topicArn: [...cloud.topics.values()][0]?.arn ?? "",
+      queueUrl: source.queue.url,
+      dlqUrl: source.deadLetterQueue?.url,
+      outboundQueueUrl: prepared.env.OUTBOUND_QUEUE_URL,
+    }),
     stop: async () => {
       await Promise.all(schedules.map((schedule) => schedule.stop()));
       await mapping.stop();
