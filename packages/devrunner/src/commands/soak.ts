@@ -1,12 +1,13 @@
-import { parseCommandArgs } from "../cli/args.ts";
+import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { userPath } from "../cli/paths.ts";
 import { commandEnvironment, embeddedDataDir, localAwsConfigFor } from "../cli/target.ts";
 import { runSoakCommand, soakLimits } from "../soak/command.ts";
 
-export const SOAK_HELP = `devrunner soak [--messages N] [--fault-rate R] [--concurrency C] [--rotate-every S]
-                [--cpu-hog] [--json] [--env-file FILE] [--template FILE]
-
-Publishes N keys (default 100,000; with duplicates, out-of-order stamps, 1 % poison keys and 0.5 % of
+export const SOAK_SPEC = {
+  name: "soak",
+  synopsis: `soak [--messages N] [--fault-rate R] [--concurrency C] [--rotate-every S]
+                [--cpu-hog] [--json] [--env-file FILE] [--template FILE]`,
+  description: `Publishes N keys (default 100,000; with duplicates, out-of-order stamps, 1 % poison keys and 0.5 % of
 names marked unpublishable) through the local SNS -> SQS -> EntityFunction flow while it injects faults:
 cut database connections (--fault-rate, default 5 % of batches), the function's database password rotated
 every S seconds (default 10; the function reads it from a fake Secrets Manager), events of unpublishable
@@ -17,33 +18,25 @@ Then it checks: no valid key lost, no observation doubled, entity states match; 
 delivered at least once, or parked when its entity is unpublishable (with the refusal as reason), none
 pending; nothing left in the queue; the DLQ holds exactly the poison keys and no valid key.
 Postgres: the one the environment (or --env-file) names (its user must be able to create roles), else a
-container (Docker; PG_TEST_IMAGE). Exit code 0 when every check passes, 1 otherwise, 2 on bad usage.`;
+container (Docker; PG_TEST_IMAGE).`,
+  flags: ["messages", "fault-rate", "concurrency", "rotate-every", "cpu-hog", "json", "env-file", "template"],
+  exitCodes: "Exit codes: 0 every check passed, 1 a check failed, 2 bad usage.",
+} as const satisfies CommandSpec<
+  "messages" | "fault-rate" | "concurrency" | "rotate-every" | "cpu-hog" | "json" | "env-file" | "template"
+>;
 
-export async function soakCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs("soak", argv, {
-    messages: { type: "string", default: "100000" },
-    "fault-rate": { type: "string", default: "0.05" },
-    concurrency: { type: "string", default: "4" },
-    "rotate-every": { type: "string", default: "10" },
-    "cpu-hog": { type: "boolean", default: false },
-    "env-file": { type: "string" },
-    template: { type: "string", default: "template.yaml" },
-    json: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
-  });
-  if (values.help) {
-    process.stdout.write(`${SOAK_HELP}\n`);
-    return 0;
-  }
-  const limits = soakLimits(values);
-  const env = commandEnvironment(values["env-file"] && userPath(values["env-file"]));
-  return runSoakCommand({
-    ...limits,
-    env,
-    config: localAwsConfigFor(env),
-    templatePath: userPath(values.template),
-    dataDir: embeddedDataDir(env),
-    cpuHog: values["cpu-hog"],
-    json: values.json,
+export function soakCommand(argv: readonly string[]): Promise<number> {
+  return runCommand(SOAK_SPEC, argv, async (values) => {
+    const limits = soakLimits(values);
+    const env = commandEnvironment(values["env-file"] && userPath(values["env-file"]));
+    return runSoakCommand({
+      ...limits,
+      env,
+      config: localAwsConfigFor(env),
+      templatePath: userPath(values.template),
+      dataDir: embeddedDataDir(env),
+      cpuHog: values["cpu-hog"],
+      json: values.json,
+    });
   });
 }
