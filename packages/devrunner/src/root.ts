@@ -24,7 +24,12 @@ import {
 } from "@entity/adapters/wiring";
 import type { Clock, EntityEvent, EntityRepository, EntityService, Outbox } from "@entity/domain";
 import type { Kysely } from "kysely";
-import type { DatabaseTarget } from "./cli/target.ts";
+
+/** The database a command works on (cli/target.ts picks it from the flags and the environment). */
+export type DatabaseTarget =
+  | { readonly kind: "memory" }
+  | { readonly kind: "pglite"; readonly dataDir: string }
+  | { readonly kind: "postgres"; readonly settings: DatabaseConnectionSettings };
 
 /** The devrunner's wired app: the domain's use cases on the chosen database and messaging. */
 export interface DevApp {
