@@ -153,14 +153,15 @@ describe("fault injection through the local flow", () => {
     let forward = await startPortForward(container.getHost(), container.getPort());
     const port = forward.port;
     cleanups.push(() => forward.close());
-    const direct = {
+    // Asked afresh each time: a restarted container may be mapped to another host port.
+    const direct = () => ({
       host: container.getHost(),
       port: container.getPort(),
       user: container.getUsername(),
       password: container.getPassword(),
       database: container.getDatabase(),
-    };
-    const db = testKysely(direct, { max: 1 });
+    });
+    const db = testKysely(direct(), { max: 1 });
     await migrateToLatest(db);
     await db.destroy();
     const flow = await flowOn({
@@ -181,7 +182,7 @@ describe("fault injection through the local flow", () => {
     await container.restart();
     await forward.close();
     forward = await startPortForward(container.getHost(), container.getPort(), { listenPort: port });
-    const after = testKysely(direct, { max: 1 });
+    const after = testKysely(direct(), { max: 1 });
     cleanups.push(() => after.destroy());
     expect(await waitUntil(async () => (await stored(after)) === keys.length, 60_000)).toBe(true);
     expect(flow.outcomes.some((outcome) => outcome.failed.size > 0)).toBe(true);
