@@ -1,3 +1,4 @@
+import { queuedBodies } from "@entity/adapters/sqs-emulator";
 import type { LocalAwsConfig } from "./config.ts";
 import {
   LocalEventSourceMapping,
@@ -199,7 +200,7 @@ async function runFlow(
     ...source,
     outcomes,
     schedules,
-    bodies: (logicalId) => queuedBodies(cloud, logicalId),
+    bodies: (logicalId) => queuedBodies(cloud.server, cloud.queues.get(logicalId)?.name ?? logicalId),
     upState: (pid) => ({
       pid,
       endpoint: cloud.endpoint,
@@ -243,16 +244,6 @@ async function withFunctionsSdkEnvironment(
     ...started,
     sdkEnvironment: { ...started.sdkEnvironment, ...(await options.functionsSdkEnvironment(started)) },
   };
-}
-
-function queuedBodies(cloud: LocalCloud, logicalId: string): string[] {
-  const inspected = cloud.server.inspectQueue(cloud.queues.get(logicalId)?.name ?? logicalId);
-  if (!inspected) return [];
-  return [
-    ...inspected.messages.ready.map((m) => m.body),
-    ...inspected.messages.inflight.map((m) => m.message.body),
-    ...inspected.messages.delayed.map((m) => m.body),
-  ];
 }
 
 /** Polls `check` until it returns true or the time is up. */
