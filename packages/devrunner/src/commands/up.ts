@@ -1,4 +1,5 @@
 import { positiveSeconds, wholeNumber } from "../cli/args.ts";
+import { debugPort, describeInspector } from "../cli/debugger.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { FUNCTION_FLAGS, resolveFunctionRequest } from "../cli/function-target.ts";
 import { functionLogs } from "../cli/print-invocation.ts";
@@ -17,13 +18,22 @@ execution environments (MaximumConcurrency of them), deletes what succeeded and 
 back after the visibility timeout, to the DLQ after maxReceiveCount. Shows each batch as it happens, and
 in the browser: the local console (its URL is printed at start) shows the flow live, with a publish box.
 From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]\`. Ctrl-C stops it.`,
-  flags: ["port", "visibility-timeout", "schedule-period", ...FUNCTION_FLAGS, "console-port", "no-console"],
+  flags: [
+    "port",
+    "visibility-timeout",
+    "schedule-period",
+    ...FUNCTION_FLAGS,
+    "inspect",
+    "console-port",
+    "no-console",
+  ],
   exitCodes: "Exit codes: 0 stopped with Ctrl-C, 2 bad usage, 3 production refused.",
 } as const satisfies CommandSpec<
   | "port"
   | "visibility-timeout"
   | "schedule-period"
   | (typeof FUNCTION_FLAGS)[number]
+  | "inspect"
   | "console-port"
   | "no-console"
 >;
@@ -34,6 +44,7 @@ export function upCommand(argv: readonly string[]): Promise<number> {
     const visibility = values["visibility-timeout"];
     const period = values["schedule-period"];
     const request = resolveFunctionRequest("up", values, positionals);
+    const inspect = values.inspect === undefined ? undefined : debugPort("--inspect", values.inspect);
     const consolePort = values["console-port"];
     const browserPort = consolePort === undefined ? undefined : wholeNumber("--console-port", consolePort);
     const monitor = values["no-console"] ? undefined : new FlowMonitor();
@@ -54,6 +65,15 @@ export function upCommand(argv: readonly string[]): Promise<number> {
       onError: (error) => process.stderr.write(`event-source mapping: ${(error as Error).message}\n`),
       onScheduledRun: printScheduledRun,
       note: (text) => void process.stderr.write(`${text}\n`),
+      ...(inspect === undefined
+        ? {}
+        : {
+            inspector: {
+              port: inspect,
+              onListening: (event, logicalId) =>
+                void process.stderr.write(`${describeInspector(event, logicalId)}\n`),
+            },
+          }),
     });
     const browserConsole = monitor && (await openConsole(flow, monitor, browserPort));
     writeUpState(request.config.stateFile, flow.upState(process.pid));

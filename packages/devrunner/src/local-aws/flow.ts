@@ -1,3 +1,4 @@
+import { queuedBodies } from "@entity/adapters/sqs-emulator";
 import type { LocalAwsConfig } from "./config.ts";
 import {
   LocalEventSourceMapping,
@@ -18,6 +19,11 @@ import {
 import type { ProductionPolicy } from "./production.ts";
 import { FunctionPool } from "./runtime/function-pool.ts";
 import type { LogSink } from "./runtime/function-worker.ts";
+import {
+  assertInspectorPortsFree,
+  type InspectorEvent,
+  type InspectorSettings,
+} from "./runtime/inspector.ts";
 import { workerSettings } from "./runtime/runtime-environment.ts";
 import { loadTemplate, pickFunction } from "./template/functions.ts";
 
@@ -55,6 +61,15 @@ export interface LocalFlowOptions {
   /** Runs every schedule of the template this often instead of its rate (tests; cron expressions). */
   readonly schedulePeriodMs?: number;
   readonly onScheduledRun?: (run: ScheduledRun) => void;
+  /**
+   * `up --inspect`: the Node inspector in every execution environment, started at once so a debugger can
+   * attach before the first message: on `port`, `port + 1`, ... (one per environment). The schedules run
+   * without it. The Timeout is not enforced while debugging.
+   */
+  readonly inspector?: {
+    readonly port: number;
+    readonly onListening: (event: InspectorEvent, logicalId: string) => void;
+  };
 }
 
 export interface LocalFlow {
@@ -141,8 +156,11 @@ async function runFlow(
   },
 ): Promise<LocalFlow> {
   const { template, definition, cloud, prepared, source, note, logSink } = parts;
+  const poolSize = source.settings.maximumConcurrency;
   let schedules: LocalSchedule[] = [];
   try {
+    if (options.inspector)
+      await assertInspectorPortsFree(Array.from({ length: poolSize }, (_, n) => options.inspector!.port + n));
     await createCustomResources(prepared, { note, logSink });
     schedules = await startSchedules(template, prepared, {
       config: options.config,
@@ -160,11 +178,13 @@ async function runFlow(
     throw error;
   }
   const pool = new FunctionPool({
-    size: source.settings.maximumConcurrency,
+    size: poolSize,
     settings: workerSettings(definition, prepared.env),
     hostEnv: options.config.hostEnv,
     logSink,
+    inspector: inspectorOf(options.inspector, definition.logicalId),
   });
+  if (options.inspector) for (const worker of pool.workers) worker.initialize();
   const outcomes: BatchOutcome[] = [];
   const client = localSqsClient(cloud.endpoint, cloud.region);
   const mapping = new LocalEventSourceMapping({
@@ -185,7 +205,7 @@ async function runFlow(
     ...source,
     outcomes,
     schedules,
-    bodies: (logicalId) => queuedBodies(cloud, logicalId),
+    bodies: (logicalId) => queuedBodies(cloud.server, cloud.queues.get(logicalId)?.name ?? logicalId),
     upState: (pid) => ({
       pid,
       endpoint: cloud.endpoint,
@@ -206,6 +226,20 @@ async function runFlow(
   };
 }
 
+/** `up --inspect`: the environments listen at once and never wait (messages keep flowing). */
+function inspectorOf(
+  inspector: LocalFlowOptions["inspector"],
+  logicalId: string,
+): InspectorSettings | undefined {
+  return (
+    inspector && {
+      port: inspector.port,
+      waitForDebugger: false,
+      onListening: (event) => inspector.onListening(event, logicalId),
+    }
+  );
+}
+
 async function withFunctionsSdkEnvironment(
   started: LocalCloud,
   options: LocalFlowOptions,
@@ -215,16 +249,6 @@ async function withFunctionsSdkEnvironment(
     ...started,
     sdkEnvironment: { ...started.sdkEnvironment, ...(await options.functionsSdkEnvironment(started)) },
   };
-}
-
-function queuedBodies(cloud: LocalCloud, logicalId: string): string[] {
-  const inspected = cloud.server.inspectQueue(cloud.queues.get(logicalId)?.name ?? logicalId);
-  if (!inspected) return [];
-  return [
-    ...inspected.messages.ready.map((m) => m.body),
-    ...inspected.messages.inflight.map((m) => m.message.body),
-    ...inspected.messages.delayed.map((m) => m.body),
-  ];
 }
 
 /** Polls `check` until it returns true or the time is up. */

@@ -56,3 +56,8 @@ export {
   type ProductionPolicy,
 } from "./production.ts";
 export { sampleSqsEvent, snsEnvelope, type EventKind } from "./sample-events.ts";
+/** The Node inspector in an execution environment (`invoke -d`, `up --inspect`). */
+export { type InspectorEvent, type InspectorSettings } from "./runtime/inspector.ts";
+/** The Lambda Invoke API for every function of the template, as `start-lambda` runs it. */
+export { startLambdaApi, type LambdaApi, type LambdaApiOptions } from "./lambda-api.ts";
+export { type ApiInvocation, type InvocationType } from "./cloud/lambda-invoke-api.ts";

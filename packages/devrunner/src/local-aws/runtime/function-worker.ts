@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { InvocationLogSplitter } from "./invocation-logs.ts";
+import { DEBUGGING_TIME_BUDGET_MS, type InspectorSettings } from "./inspector.ts";
 
 export interface LambdaErrorPayload {
   readonly errorType: string;
@@ -26,6 +27,7 @@ export interface InvocationReport {
 }
 
 type WorkerMessage =
+  | { type: "inspector"; port: number; url: string | undefined }
   | { type: "ready"; initDurationMs: number }
   | { type: "init-error"; initDurationMs: number; error: LambdaErrorPayload }
   | { type: "result"; requestId: string; response: unknown; durationMs: number; maxRssKb: number }
@@ -64,6 +66,8 @@ export interface FunctionWorkerOptions extends Partial<FunctionSettings> {
    * NODE_COMPILE_CACHE makes its start faster.
    */
   readonly bootEnv?: Readonly<Record<string, string>>;
+  /** The Node inspector on a port (a debugger attaches there); the Timeout is then not enforced. */
+  readonly inspector?: InspectorSettings;
 }
 
 /** What a worker process starts with, from the devrunner's environment: PATH, HOME, NODE_COMPILE_CACHE. */
@@ -80,7 +84,8 @@ export function workerBootEnvironment(
 
 /**
  * One execution environment of the built function: a child process that stays warm between invocations,
- * like Lambda's. Killed at the function's Timeout (and then replaced on the next invoke).
+ * like Lambda's. Killed at the function's Timeout (and then replaced on the next invoke), unless a debugger
+ * may be holding it at a breakpoint (`inspector`).
  */
 export class FunctionWorker {
   private child: ChildProcess | undefined;
@@ -122,10 +127,11 @@ export class FunctionWorker {
       return this.report(requestId, { status: "error", error: init.error }, performance.now() - started, 0);
     }
     const child = this.child!;
-    const deadline = Date.now() + this.settings!.timeoutMs;
+    const debugging = this.options.inspector !== undefined;
+    const deadline = Date.now() + (debugging ? DEBUGGING_TIME_BUDGET_MS : this.settings!.timeoutMs);
     const logsEnded = this.logsEnded(requestId);
     const outcome = await new Promise<WorkerMessage | "timeout" | "exit">((resolve) => {
-      const timer = setTimeout(() => resolve("timeout"), this.settings!.timeoutMs);
+      const timer = debugging ? undefined : setTimeout(() => resolve("timeout"), this.settings!.timeoutMs);
       const onMessage = (message: WorkerMessage): void => {
         if ((message.type === "result" || message.type === "error") && message.requestId === requestId)
           done(message);
@@ -197,11 +203,22 @@ export class FunctionWorker {
     if (!this.settings) throw new Error("FunctionWorker: configure() the function before invoking it");
     const child = this.forked ?? this.fork();
     this.forked = undefined;
-    child.send({ type: "configure", env: { ...this.settings.env } });
+    const { inspector } = this.options;
+    child.send({
+      type: "configure",
+      env: { ...this.settings.env },
+      ...(inspector ? { inspector: { port: inspector.port, wait: inspector.waitForDebugger } } : {}),
+    });
     this.readLogs(child);
     this.child = child;
     this.ready = new Promise((resolve) => {
       const onMessage = (message: WorkerMessage): void => {
+        if (message.type === "inspector")
+          inspector?.onListening?.({
+            port: message.port,
+            url: message.url,
+            waiting: inspector.waitForDebugger && message.url !== undefined,
+          });
         if (message.type !== "ready" && message.type !== "init-error") return;
         child.off("message", onMessage);
         this.initToReport = message.initDurationMs;
