@@ -96,6 +96,13 @@ export const FLAGS = {
     bareValue: "9229",
     help: "the Node inspector in every execution environment: PORT (default 9229), PORT+1, ...",
   },
+  // The local console (#16).
+  "console-port": {
+    type: "string",
+    value: "N",
+    help: "the console's port on 127.0.0.1 (default 9740, or a free one when that is taken; 0 picks one)",
+  },
+  "no-console": { type: "boolean", default: false, help: "do not serve the local console" },
 } as const satisfies Record<string, FlagDefinition>;
 
 export type FlagName = keyof typeof FLAGS;

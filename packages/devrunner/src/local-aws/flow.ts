@@ -3,6 +3,7 @@ import type { LocalAwsConfig } from "./config.ts";
 import {
   LocalEventSourceMapping,
   type BatchOutcome,
+  type BatchStart,
   type MappingSettings,
 } from "./cloud/event-source-mapping.ts";
 import { localSqsClient, startLocalCloud, type LocalCloud, type LocalQueue } from "./cloud/local-cloud.ts";
@@ -17,6 +18,7 @@ import {
 } from "./prepare.ts";
 import type { ProductionPolicy } from "./production.ts";
 import { FunctionPool } from "./runtime/function-pool.ts";
+import type { LogSink } from "./runtime/function-worker.ts";
 import {
   assertInspectorPortsFree,
   type InspectorEvent,
@@ -49,8 +51,10 @@ export interface LocalFlowOptions {
   /** Replace the template's BatchSize / MaximumConcurrency (tests, soak). */
   readonly batchSize?: number;
   readonly concurrency?: number;
-  /** Where the functions' own output (their logs) goes; dropped by default. */
-  readonly logSink?: (chunk: Buffer) => void;
+  /** Where the functions' own output (their logs) goes, with the invocation that wrote it; dropped by default. */
+  readonly logSink?: LogSink;
+  /** A batch handed to the function (its outcome follows in `onBatch`). */
+  readonly onInvoke?: (start: BatchStart) => void;
   readonly onBatch?: (outcome: BatchOutcome) => void;
   readonly onError?: (error: unknown) => void;
   readonly note?: (text: string) => void;
@@ -148,7 +152,7 @@ async function runFlow(
     prepared: PreparedFunction;
     source: ReturnType<typeof eventSourceOf>;
     note: (text: string) => void;
-    logSink: (chunk: Buffer) => void;
+    logSink: LogSink;
   },
 ): Promise<LocalFlow> {
   const { template, definition, cloud, prepared, source, note, logSink } = parts;
@@ -192,6 +196,7 @@ async function runFlow(
       options.onBatch?.(outcome);
     },
     onError: options.onError ?? (() => undefined),
+    onInvoke: options.onInvoke,
   });
   mapping.start();
   return {

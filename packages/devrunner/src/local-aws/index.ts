@@ -31,6 +31,8 @@ export {
   workerBootEnvironment,
   type InvocationReport,
   type InvocationResult,
+  type LogOrigin,
+  type LogSink,
 } from "./runtime/function-worker.ts";
 export { FunctionPool } from "./runtime/function-pool.ts";
 export { workerSettings } from "./runtime/runtime-environment.ts";
@@ -39,6 +41,7 @@ export { localSqsClient, startLocalCloud, type LocalCloud, type LocalQueue } fro
 export {
   LocalEventSourceMapping,
   type BatchOutcome,
+  type BatchStart,
   type MappingSettings,
 } from "./cloud/event-source-mapping.ts";
 export { LocalSchedule, type ScheduledRun } from "./cloud/schedules.ts";

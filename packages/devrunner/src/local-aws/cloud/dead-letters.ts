@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -43,6 +44,42 @@ export async function drainDeadLetters(
     failureCode: message.MessageAttributes?.failureCode?.StringValue,
     failureReason: message.MessageAttributes?.failureReason?.StringValue,
   }));
+}
+
+/**
+ * Sends the dead-lettered messages with these ids back to the source queue (body and attributes) and
+ * deletes them from the DLQ; the others are made visible again at once. Returns the ids it redrove.
+ */
+export async function redriveDeadLetters(
+  client: SQSClient,
+  dlqUrl: string,
+  sourceUrl: string,
+  messageIds: ReadonlySet<string>,
+): Promise<string[]> {
+  const messages = await receiveAll(client, dlqUrl, 30);
+  const redriven: string[] = [];
+  for (const message of messages) {
+    if (!messageIds.has(message.MessageId ?? "")) {
+      await client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: dlqUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
+      continue;
+    }
+    await client.send(
+      new SendMessageCommand({
+        QueueUrl: sourceUrl,
+        MessageBody: message.Body ?? "",
+        ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}),
+      }),
+    );
+    await client.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+    redriven.push(message.MessageId ?? "");
+  }
+  return redriven;
 }
 
 /** Every message in the queue, each once; a visibility timeout of 0 (listing) leaves them visible. */

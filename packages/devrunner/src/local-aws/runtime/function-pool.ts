@@ -1,4 +1,9 @@
-import { FunctionWorker, workerBootEnvironment, type FunctionSettings } from "./function-worker.ts";
+import {
+  FunctionWorker,
+  workerBootEnvironment,
+  type FunctionSettings,
+  type LogSink,
+} from "./function-worker.ts";
 import { nthInspector, type InspectorSettings } from "./inspector.ts";
 
 /**
@@ -12,7 +17,7 @@ export class FunctionPool {
     size: number;
     settings: FunctionSettings;
     hostEnv: Readonly<Record<string, string | undefined>>;
-    logSink: (chunk: Buffer) => void;
+    logSink: LogSink;
     /** The inspector in every environment, each on its own port: `port`, `port + 1`, ... */
     inspector?: InspectorSettings | undefined;
   }) {

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { InvocationLogSplitter } from "./invocation-logs.ts";
 import { DEBUGGING_TIME_BUDGET_MS, type InspectorSettings } from "./inspector.ts";
 
 export interface LambdaErrorPayload {
@@ -44,9 +45,22 @@ export interface FunctionSettings {
   readonly memorySizeMb: number;
 }
 
+/** Which invocation of which environment wrote a piece of the function's output. */
+export interface LogOrigin {
+  /** Undefined outside an invocation (the init phase, a timer of the function's). */
+  readonly requestId: string | undefined;
+  readonly stream: "stdout" | "stderr";
+}
+
+/** Where the function's own output (its logs) goes, with which invocation wrote it. */
+export type LogSink = (chunk: Buffer, origin?: LogOrigin) => void;
+
+/** After its result, how long an invocation waits for its last log lines (its end markers). */
+const LOG_END_WAIT_MS = 2000;
+
 export interface FunctionWorkerOptions extends Partial<FunctionSettings> {
   /** Where the function's own output (its logs) goes. */
-  readonly logSink: (chunk: Buffer) => void;
+  readonly logSink: LogSink;
   /**
    * The process's environment until the function's arrives (see `workerBootEnvironment`): Node needs none,
    * NODE_COMPILE_CACHE makes its start faster.
@@ -80,6 +94,8 @@ export class FunctionWorker {
   private readonly options: FunctionWorkerOptions;
   private settings: FunctionSettings | undefined;
   private forked: ChildProcess | undefined;
+  /** Invocations whose end marker has not come through on both streams yet. */
+  private readonly logEnds = new Map<string, { streams: number; done: () => void }>();
 
   /** Settings now, or later with `configure` (after `prestart`). */
   constructor(options: FunctionWorkerOptions) {
@@ -103,8 +119,7 @@ export class FunctionWorker {
     void this.start();
   }
 
-  async invoke(event: unknown): Promise<InvocationReport> {
-    const requestId = randomUUID();
+  async invoke(event: unknown, requestId: string = randomUUID()): Promise<InvocationReport> {
     const started = performance.now();
     const init = await this.start();
     if (init.error) {
@@ -114,6 +129,7 @@ export class FunctionWorker {
     const child = this.child!;
     const debugging = this.options.inspector !== undefined;
     const deadline = Date.now() + (debugging ? DEBUGGING_TIME_BUDGET_MS : this.settings!.timeoutMs);
+    const logsEnded = this.logsEnded(requestId);
     const outcome = await new Promise<WorkerMessage | "timeout" | "exit">((resolve) => {
       const timer = debugging ? undefined : setTimeout(() => resolve("timeout"), this.settings!.timeoutMs);
       const onMessage = (message: WorkerMessage): void => {
@@ -131,6 +147,10 @@ export class FunctionWorker {
       child.on("exit", onExit);
       child.send({ type: "invoke", requestId, event, deadline });
     });
+    // The result can overtake the last lines on the pipes; a function that closed its stdout must not
+    // hang the invocation, hence the limit.
+    if (outcome !== "timeout" && outcome !== "exit") await settledWithin(logsEnded, LOG_END_WAIT_MS);
+    this.logEnds.delete(requestId);
     if (outcome === "timeout") {
       this.stop();
       return this.report(requestId, { status: "timeout" }, this.settings!.timeoutMs, 0);
@@ -189,8 +209,7 @@ export class FunctionWorker {
       env: { ...this.settings.env },
       ...(inspector ? { inspector: { port: inspector.port, wait: inspector.waitForDebugger } } : {}),
     });
-    child.stdout?.on("data", this.options.logSink);
-    child.stderr?.on("data", this.options.logSink);
+    this.readLogs(child);
     this.child = child;
     this.ready = new Promise((resolve) => {
       const onMessage = (message: WorkerMessage): void => {
@@ -224,6 +243,33 @@ export class FunctionWorker {
     return this.ready;
   }
 
+  /** The function's output, each piece with the invocation that wrote it (see invocation-logs.ts). */
+  private readLogs(child: ChildProcess): void {
+    for (const stream of ["stdout", "stderr"] as const) {
+      const splitter = new InvocationLogSplitter(
+        (text, requestId) => this.options.logSink(text, { requestId, stream }),
+        (requestId) => this.logEndSeen(requestId),
+      );
+      child[stream]?.on("data", (chunk: Buffer) => splitter.push(chunk));
+      child[stream]?.on("end", () => {
+        splitter.flush();
+        for (const { done } of this.logEnds.values()) done();
+      });
+    }
+  }
+
+  /** Resolves when the invocation's end marker has come through on both streams (or they ended). */
+  private logsEnded(requestId: string): Promise<void> {
+    return new Promise((resolve) => this.logEnds.set(requestId, { streams: 2, done: resolve }));
+  }
+
+  private logEndSeen(requestId: string): void {
+    const waiting = this.logEnds.get(requestId);
+    if (!waiting) return;
+    waiting.streams -= 1;
+    if (waiting.streams === 0) waiting.done();
+  }
+
   private report(
     requestId: string,
     result: InvocationResult,
@@ -241,6 +287,12 @@ export class FunctionWorker {
       memorySizeMb: this.settings?.memorySizeMb ?? 0,
     };
   }
+}
+
+function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }
 
 /** Lambda's REPORT line. */

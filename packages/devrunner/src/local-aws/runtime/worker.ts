@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import inspector from "node:inspector";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { invocationMarker } from "./invocation-logs.ts";
 
 interface InvokeMessage {
   readonly type: "invoke";
@@ -16,6 +17,12 @@ type Handler = (event: unknown, context: Record<string, unknown>) => Promise<unk
 
 function send(message: Record<string, unknown>): void {
   process.send?.(message);
+}
+
+/** Brackets an invocation's output on both streams, so the parent knows which invocation wrote what. */
+function mark(phase: "start" | "end", requestId: string): void {
+  process.stdout.write(invocationMarker(phase, requestId));
+  process.stderr.write(invocationMarker(phase, requestId));
 }
 
 function errorPayload(error: unknown): { errorType: string; errorMessage: string; trace: string[] } {
@@ -118,23 +125,28 @@ process.on("message", (message: InvokeMessage) => {
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
   };
+  mark("start", message.requestId);
   const started = performance.now();
   handler(message.event, context).then(
-    (response) =>
+    (response) => {
+      mark("end", message.requestId);
       send({
         type: "result",
         requestId: message.requestId,
         response: response ?? null,
         durationMs: performance.now() - started,
         maxRssKb: process.resourceUsage().maxRSS,
-      }),
-    (error: unknown) =>
+      });
+    },
+    (error: unknown) => {
+      mark("end", message.requestId);
       send({
         type: "error",
         requestId: message.requestId,
         error: errorPayload(error),
         durationMs: performance.now() - started,
         maxRssKb: process.resourceUsage().maxRSS,
-      }),
+      });
+    },
   );
 });
