@@ -7,11 +7,13 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
-import { postgresTestImage, startTestFauxqs } from "@entity/adapters/testing";
-import { PostgreSqlContainer } from "@testcontainers/postgresql";
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import { createPostgresDatabase, migrateToLatest, parseDatabaseSettings } from "@entity/adapters";
+import {
+  postgresTestImage,
+  startPostgresContainer,
+  startTestFauxqs,
+  testPgClient,
+} from "@entity/adapters/testing";
 import { peakRss, progress, sample, timeCommand, type Sample } from "./measure.ts";
 import { barChart } from "./svg.ts";
 
@@ -51,26 +53,17 @@ const record = (figure: Figure): void => {
 };
 
 process.stderr.write(`bench (${quick ? "quick" : "full"}): starting Postgres 17 (${postgresTestImage()})\n`);
-const container = await new PostgreSqlContainer(postgresTestImage()).start();
+const container = await startPostgresContainer();
 const dbConfig = {
-  host: container.getHost(),
-  port: container.getPort(),
-  user: container.getUsername(),
-  password: container.getPassword(),
-  database: container.getDatabase(),
+  host: container.host,
+  port: container.port,
+  user: container.user,
+  password: container.password,
+  database: container.database,
 };
-const db = new Kysely<EntityDatabase>({
-  dialect: new PostgresDialect({ pool: new pg.Pool({ ...dbConfig, max: 2 }) }),
-});
+const { db } = createPostgresDatabase(parseDatabaseSettings(container.env, { poolMax: 2 }));
 await migrateToLatest(db);
-const dbEnv = {
-  DB_HOST: dbConfig.host,
-  DB_PORT: String(dbConfig.port),
-  DB_NAME: dbConfig.database,
-  DB_USER: dbConfig.user,
-  DB_PASSWORD: dbConfig.password,
-  DB_SSL: "disable",
-};
+const dbEnv = container.env;
 const baseEnv: NodeJS.ProcessEnv = {
   ...process.env,
   DEVRUNNER_BUILD_DIR: join(scratch, "build"),
@@ -438,8 +431,7 @@ async function handlerThroughput(batchSize: number, batches: number): Promise<nu
 }
 
 async function rawThroughput(batchSize: number, batches: number): Promise<number> {
-  const client = new pg.Client(dbConfig);
-  await client.connect();
+  const client = await testPgClient(dbConfig);
   const startedAt = performance.now();
   for (let b = 0; b < batches; b += 1) {
     const keys = Array.from({ length: batchSize }, () => freshKey(`RAW_${batchSize}`));

@@ -15,9 +15,13 @@ import {
 import { Container, ContainerModule } from "inversify";
 import type { Kysely } from "kysely";
 import { InMemoryEntityStore } from "./memory/in-memory-entity-store.ts";
+import { InMemoryEventPublisher } from "./memory/in-memory-event-publisher.ts";
 import { KyselyEntityStore } from "./postgres/kysely-entity-store.ts";
 import { KyselyOutbox } from "./postgres/kysely-outbox.ts";
 import type { EntityDatabase } from "./postgres/schema.ts";
+import { SqsEventPublisher, type SqsEventPublisherOptions } from "./sqs/sqs-event-publisher.ts";
+
+export type { ContainerModule };
 
 /** The domain's ports and use cases, and the database the Kysely adapters need, as container tokens. */
 export const PORTS = {
@@ -60,11 +64,39 @@ export const kyselyStoreModule = new ContainerModule(({ bind }) => {
   );
 });
 
+/** The database the Kysely adapters work on (`kyselyStoreModule` asks for it). */
+export function databaseModule(db: Kysely<EntityDatabase>): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind<Kysely<EntityDatabase>>(PORTS.database).toConstantValue(db);
+  });
+}
+
 /** Repository and outbox in memory (one store serves both). */
 export function inMemoryStoreModule(store: InMemoryEntityStore = new InMemoryEntityStore()): ContainerModule {
+  return storeModule(store, store);
+}
+
+/** A repository and outbox made elsewhere (the devrunner's `watch` keeps an earlier run's in-memory store). */
+export function storeModule(repository: EntityRepository, outbox: Outbox): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    bind<EntityRepository>(PORTS.repository).toConstantValue(store);
-    bind<Outbox>(PORTS.outbox).toConstantValue(store);
+    bind<EntityRepository>(PORTS.repository).toConstantValue(repository);
+    bind<Outbox>(PORTS.outbox).toConstantValue(outbox);
+  });
+}
+
+/** Events kept in memory, for whoever holds `publisher` to read (the devrunner prints them, tests check them). */
+export function inMemoryPublisherModule(
+  publisher: InMemoryEventPublisher = new InMemoryEventPublisher(),
+): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind<EventPublisher>(PORTS.publisher).toConstantValue(publisher);
+  });
+}
+
+/** Events sent to one SQS queue (made when first asked for; the client loads the SDK on first use). */
+export function sqsPublisherModule(options: SqsEventPublisherOptions): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind<EventPublisher>(PORTS.publisher).toResolvedValue(() => new SqsEventPublisher(options));
   });
 }
 

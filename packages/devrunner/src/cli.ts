@@ -11,6 +11,7 @@ Commands:
   invoke [FunctionId]    run the built function on an event file, like \`sam local invoke\`, without Docker
   event sqs|sns|fifo KEY...  write a sample event with those keys
   up                     the local cloud: SNS -> SQS -> EntityFunction, in one process
+  start-lambda           the Lambda Invoke API on 127.0.0.1:3001, like \`sam local start-lambda\`
   publish KEY...         send keys through the running local cloud's SNS topic
   dlq [--redrive]        list (or send back) the local cloud's dead-lettered messages
   watch process|invoke ...   re-run on every source change
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   watch: async () => (await import("./commands/watch.ts")).watchCommand,
   repl: async () => (await import("./commands/repl.ts")).replCommand,
   soak: async () => (await import("./commands/soak.ts")).soakCommand,
+  "start-lambda": async () => (await import("./commands/start-lambda.ts")).startLambdaCommand,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { migrateToLatest, migrations } from "@entity/adapters";
-import { createTestDatabase, type TestDatabase } from "@entity/adapters/testing";
-import { Kysely, PostgresDialect, sql } from "kysely";
-import pg from "pg";
+import { migrations, type EntityDatabase } from "@entity/adapters";
+import { createTestDatabase, migratedTestDatabase, type TestDatabase } from "@entity/adapters/testing";
+import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolatedEnv, runCli } from "./testing/cli.ts";
 
@@ -16,7 +15,7 @@ const MIGRATIONS = Object.keys(migrations);
 const scratch = mkdtempSync(join(tmpdir(), "doctor-"));
 const APP_PASSWORD = "doctor-app-password";
 let database: TestDatabase;
-let owner: Kysely<unknown>;
+let owner: Kysely<EntityDatabase>;
 let role: string;
 
 interface Report {
@@ -58,9 +57,7 @@ const lines = (stdout: string): Record<string, string> =>
   );
 
 beforeAll(async () => {
-  database = await createTestDatabase("doctor");
-  owner = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ ...database.config, max: 1 }) }) });
-  await migrateToLatest(owner);
+  ({ database, db: owner } = await migratedTestDatabase("doctor", { max: 1 }));
   // The README's grants for the function's role.
   role = `entity_app_${database.name}`.slice(0, 60);
   await sql.raw(`create role "${role}" login password '${APP_PASSWORD}'`).execute(owner);

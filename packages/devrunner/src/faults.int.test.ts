@@ -1,23 +1,17 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { migrateToLatest, type EntityDatabase } from "@entity/adapters/postgres";
 import {
-  KyselyEntityStore,
-  KyselyOutbox,
-  migrateToLatest,
-  type EntityDatabase,
-} from "@entity/adapters/postgres";
-import { InMemoryEventPublisher, ManualClock } from "@entity/adapters/memory";
-import {
-  createTestDatabase,
+  migratedTestDatabase,
   postgresTestImage,
   startPortForward,
+  testKysely,
+  testServiceOn,
   type TestDatabase,
 } from "@entity/adapters/testing";
-import { createEntityService } from "@entity/domain";
 import { PostgreSqlContainer } from "@testcontainers/postgresql";
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import type { Kysely } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   localAwsConfig,
@@ -26,7 +20,6 @@ import {
   waitUntil,
   type LocalFlow,
 } from "./local-aws/index.ts";
-import { startFaultProxy } from "./soak/fault-proxy.ts";
 import { withTimeout, writeTemplateWithTimeout } from "./soak/template-timeout.ts";
 
 // Fault injection through the local SNS -> SQS -> EntityFunction flow (fauxqs, the built function,
@@ -88,11 +81,7 @@ function envFor(
 }
 
 async function openDatabase(prefix: string): Promise<{ database: TestDatabase; db: Kysely<EntityDatabase> }> {
-  const database = await createTestDatabase(prefix);
-  const db = new Kysely<EntityDatabase>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ ...database.config, max: 2 }) }),
-  });
-  await migrateToLatest(db);
+  const { database, db } = await migratedTestDatabase(prefix, { max: 2 });
   cleanups.push(() => db.destroy());
   return { database, db };
 }
@@ -164,18 +153,15 @@ describe("fault injection through the local flow", () => {
     let forward = await startPortForward(container.getHost(), container.getPort());
     const port = forward.port;
     cleanups.push(() => forward.close());
-    const db = new Kysely<EntityDatabase>({
-      dialect: new PostgresDialect({
-        pool: new pg.Pool({
-          host: container.getHost(),
-          port: container.getPort(),
-          user: container.getUsername(),
-          password: container.getPassword(),
-          database: container.getDatabase(),
-          max: 1,
-        }),
-      }),
+    // Asked afresh each time: a restarted container may be mapped to another host port.
+    const direct = () => ({
+      host: container.getHost(),
+      port: container.getPort(),
+      user: container.getUsername(),
+      password: container.getPassword(),
+      database: container.getDatabase(),
     });
+    const db = testKysely(direct(), { max: 1 });
     await migrateToLatest(db);
     await db.destroy();
     const flow = await flowOn({
@@ -195,19 +181,8 @@ describe("fault injection through the local flow", () => {
     await waitUntil(() => flow.outcomes.length >= 3, 20_000, 20);
     await container.restart();
     await forward.close();
-    forward = await startPortForward(container.getHost(), container.getPort(), port);
-    const after = new Kysely<EntityDatabase>({
-      dialect: new PostgresDialect({
-        pool: new pg.Pool({
-          host: container.getHost(),
-          port: container.getPort(),
-          user: container.getUsername(),
-          password: container.getPassword(),
-          database: container.getDatabase(),
-          max: 1,
-        }),
-      }),
-    });
+    forward = await startPortForward(container.getHost(), container.getPort(), { listenPort: port });
+    const after = testKysely(direct(), { max: 1 });
     cleanups.push(() => after.destroy());
     expect(await waitUntil(async () => (await stored(after)) === keys.length, 60_000)).toBe(true);
     expect(flow.outcomes.some((outcome) => outcome.failed.size > 0)).toBe(true);
@@ -266,7 +241,7 @@ describe("fault injection through the local flow", () => {
 
   it("the function times out mid-batch: the records come back and are processed once", async () => {
     const { database, db } = await openDatabase("faults_timeout");
-    const proxy = await startFaultProxy(String(database.config.host), Number(database.config.port), 0);
+    const proxy = await startPortForward(String(database.config.host), Number(database.config.port));
     cleanups.push(() => proxy.close());
     const template = join(scratch, "template-timeout.yaml");
     writeFileSync(
@@ -330,12 +305,7 @@ describe("fault injection through the local flow", () => {
     ).toBe(true);
 
     const { db: reference } = await openDatabase("faults_reference");
-    const service = createEntityService({
-      repository: new KyselyEntityStore(reference),
-      outbox: new KyselyOutbox(reference),
-      publisher: new InMemoryEventPublisher(),
-      clock: new ManualClock(),
-    });
+    const service = testServiceOn(reference);
     for (const key of [...keys].sort()) await service.processEntity(key, { messageId: key });
     const state = (handle: Kysely<EntityDatabase>) =>
       handle

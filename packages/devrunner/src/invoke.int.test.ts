@@ -2,11 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
+import type { EntityDatabase } from "@entity/adapters";
 import { migrations } from "@entity/adapters/postgres";
-import { createTestDatabase, type TestDatabase } from "@entity/adapters/testing";
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import { migratedTestDatabase, type TestDatabase } from "@entity/adapters/testing";
+import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolatedEnv, runCli } from "./testing/cli.ts";
 
@@ -20,9 +19,7 @@ let envVarsFile: string;
 const env = isolatedEnv({ DEVRUNNER_TEST_BUILD_DIR: join(scratch, "build") });
 
 beforeAll(async () => {
-  database = await createTestDatabase("invoke");
-  db = new Kysely<EntityDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }) });
-  await migrateToLatest(db);
+  ({ database, db } = await migratedTestDatabase("invoke"));
   envVarsFile = join(scratch, "entity_lambda_env_local.json");
   writeFileSync(
     envVarsFile,

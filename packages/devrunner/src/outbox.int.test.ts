@@ -2,10 +2,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { mkdtempSync } from "node:fs";
-import { migrateToLatest, type EntityDatabase } from "@entity/adapters/postgres";
-import { createTestDatabase, type TestDatabase } from "@entity/adapters/testing";
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import type { EntityDatabase } from "@entity/adapters/postgres";
+import { migratedTestDatabase, type TestDatabase } from "@entity/adapters/testing";
+import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolatedEnv, runCli } from "./testing/cli.ts";
 
@@ -14,9 +13,7 @@ let db: Kysely<EntityDatabase>;
 let envFile: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase("outbox_cli");
-  db = new Kysely<EntityDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }) });
-  await migrateToLatest(db);
+  ({ database, db } = await migratedTestDatabase("outbox_cli"));
   envFile = join(mkdtempSync(join(tmpdir(), "outbox-")), "dev.env");
   writeFileSync(envFile, `DATABASE_URL=${database.connectionString}\nDB_SSL=disable\nENV=dev\n`);
 });

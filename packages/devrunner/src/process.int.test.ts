@@ -1,9 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
-import { createTestDatabase, type TestDatabase } from "@entity/adapters/testing";
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import { createTestDatabase, testKysely, type TestDatabase } from "@entity/adapters/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolatedEnv, runCli } from "./testing/cli.ts";
 
@@ -134,10 +131,7 @@ describe("devrunner process against Postgres 17 from an env file", () => {
     );
     expect(`${result.stdout}${result.stderr}`).not.toContain(String(database.config.password));
     expect(result.stdout).toMatch(/^created\s+MY_CRYPTIC/);
-    const db = new Kysely<EntityDatabase>({
-      dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }),
-    });
-    await migrateToLatest(db);
+    const db = testKysely(database.config);
     expect(await db.selectFrom("entity").select(["name", "observation_count"]).execute()).toEqual([
       { name: "MY_CRYPTIC_ENTITY_XXX_YYY", observation_count: 1 },
     ]);

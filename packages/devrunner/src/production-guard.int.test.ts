@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
-import { createTestDatabase, type TestDatabase } from "@entity/adapters/testing";
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import type { EntityDatabase } from "@entity/adapters";
+import { migratedTestDatabase, type TestDatabase } from "@entity/adapters/testing";
+import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolatedEnv, runCli } from "./testing/cli.ts";
 
@@ -41,9 +40,7 @@ function envVarsFile(name: string, envName: string | undefined): string {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase("guard");
-  db = new Kysely<EntityDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }) });
-  await migrateToLatest(db);
+  ({ database, db } = await migratedTestDatabase("guard"));
 });
 afterAll(async () => {
   await db?.destroy();

@@ -1,25 +1,35 @@
 import { mkdirSync } from "node:fs";
 import { InMemoryEntityStore, InMemoryEventPublisher, SystemClock } from "@entity/adapters/memory";
 import {
-  KyselyEntityStore,
-  KyselyOutbox,
   assertSchemaCurrent,
   createPostgresDatabase,
   migrateToLatest,
   migrationStatus,
+  type DatabaseConnectionSettings,
   type EntityDatabase,
   type MigrationStatus,
 } from "@entity/adapters/postgres";
+import { lazySqsClient } from "@entity/adapters/sqs";
 import {
-  createEntityService,
-  type EntityEvent,
-  type EntityRepository,
-  type EntityService,
-  type EventPublisher,
-  type Outbox,
-} from "@entity/domain";
+  PORTS,
+  databaseModule,
+  entityServiceModule,
+  inMemoryPublisherModule,
+  inMemoryStoreModule,
+  kyselyStoreModule,
+  rootContainer,
+  sqsPublisherModule,
+  storeModule,
+  type ContainerModule,
+} from "@entity/adapters/wiring";
+import type { Clock, EntityEvent, EntityRepository, EntityService, Outbox } from "@entity/domain";
 import type { Kysely } from "kysely";
-import type { DatabaseTarget } from "./cli/target.ts";
+
+/** The database a command works on (cli/target.ts picks it from the flags and the environment). */
+export type DatabaseTarget =
+  | { readonly kind: "memory" }
+  | { readonly kind: "pglite"; readonly dataDir: string }
+  | { readonly kind: "postgres"; readonly settings: DatabaseConnectionSettings };
 
 /** The devrunner's wired app: the domain's use cases on the chosen database and messaging. */
 export interface DevApp {
@@ -49,51 +59,37 @@ export interface OpenOptions {
   readonly reuse?: DevApp;
 }
 
-/** The devrunner's composition root. Nothing else in the devrunner constructs adapters. */
+/**
+ * The devrunner's composition root: a container from the modules every root shares
+ * (@entity/adapters/wiring), with the chosen store (Postgres, the embedded database, memory, or what an
+ * earlier app left open), events to OUTBOUND_QUEUE_URL or kept in memory, and the system clock. Nothing
+ * else in the devrunner constructs adapters.
+ */
 export async function openDevApp(options: OpenOptions): Promise<DevApp> {
   const { target, env } = options;
   const memoryPublisher = new InMemoryEventPublisher();
   const queueUrl = env.OUTBOUND_QUEUE_URL?.trim();
-  // The AWS SDK and PGlite load only when used: they are most of the devrunner's start-up time.
-  let publisher: EventPublisher = memoryPublisher;
-  if (queueUrl) {
-    const { SqsEventPublisher, lazySqsClient } = await import("@entity/adapters/sqs");
-    publisher = new SqsEventPublisher({ queueUrl, client: lazySqsClient() });
-  }
-  let db: Kysely<EntityDatabase> | undefined;
-  let repository: EntityRepository;
-  let outbox: Outbox;
-
-  if (options.reuse) {
-    db = options.reuse.handles.db;
-    repository = db ? new KyselyEntityStore(db) : options.reuse.handles.repository;
-    outbox = db ? new KyselyOutbox(db) : options.reuse.handles.outbox;
-  } else if (target.kind === "memory") {
-    repository = outbox = new InMemoryEntityStore();
-  } else {
-    let opened: Kysely<EntityDatabase>;
-    if (target.kind === "pglite") {
-      mkdirSync(target.dataDir, { recursive: true });
-      const { createPgliteDatabase } = await import("@entity/adapters/pglite");
-      opened = await createPgliteDatabase(target.dataDir);
-      // Reading the status is cheaper than a migration run (which takes the migration lock) on every start.
-      if ((await migrationStatus(opened)).some((migration) => !migration.executedAt))
-        await migrateToLatest(opened);
-    } else {
-      opened = createPostgresDatabase(target.settings).db;
-      if (options.checkSchema !== false) await assertSchemaCurrent(opened);
-    }
-    db = opened;
-    repository = new KyselyEntityStore(opened);
-    outbox = new KyselyOutbox(opened);
-  }
-  const service = createEntityService({ repository, outbox, publisher, clock: new SystemClock() });
+  const store = options.reuse ? reusedStore(options.reuse) : await openStore(target, options.checkSchema);
+  const container = rootContainer(
+    ...store.modules,
+    // The SDK loads on the first send: it is most of the devrunner's start-up time.
+    queueUrl
+      ? sqsPublisherModule({ queueUrl, client: lazySqsClient() })
+      : inMemoryPublisherModule(memoryPublisher),
+  );
+  container.bind<Clock>(PORTS.clock).toConstantValue(new SystemClock());
+  container.load(entityServiceModule);
+  const { db } = store;
   return {
-    service,
+    service: container.get<EntityService>(PORTS.service),
     target,
     eventsTo: queueUrl ?? "in-memory",
     publishedInMemory: () => memoryPublisher.published,
-    handles: { db, repository, outbox },
+    handles: {
+      db,
+      repository: container.get<EntityRepository>(PORTS.repository),
+      outbox: container.get<Outbox>(PORTS.outbox),
+    },
     async migrate() {
       if (!db) return [];
       const result = await migrateToLatest(db);
@@ -104,6 +100,49 @@ export async function openDevApp(options: OpenOptions): Promise<DevApp> {
       if (!options.reuse) await db?.destroy();
     },
   };
+}
+
+/** The store's bindings, and its database when it has one (what `close` ends and `migrate` runs on). */
+interface Store {
+  readonly modules: readonly ContainerModule[];
+  readonly db: Kysely<EntityDatabase> | undefined;
+}
+
+/** Fresh adapter code on the database an earlier app opened; in memory, that app's very store. */
+function reusedStore(previous: DevApp): Store {
+  const { db, repository, outbox } = previous.handles;
+  if (db) return { db, modules: [databaseModule(db), kyselyStoreModule] };
+  return { db: undefined, modules: [storeModule(repository, outbox)] };
+}
+
+/** The target's store: Postgres (schema checked), the embedded database (migrated when behind), memory. */
+async function openStore(target: DatabaseTarget, checkSchema = true): Promise<Store> {
+  if (target.kind === "memory")
+    return { db: undefined, modules: [inMemoryStoreModule(new InMemoryEntityStore())] };
+  const db =
+    target.kind === "pglite"
+      ? await openEmbedded(target.dataDir)
+      : await openPostgres(target.settings, checkSchema);
+  return { db, modules: [databaseModule(db), kyselyStoreModule] };
+}
+
+/** PGlite loads only when used: it is most of the devrunner's start-up time. */
+async function openEmbedded(dataDir: string): Promise<Kysely<EntityDatabase>> {
+  mkdirSync(dataDir, { recursive: true });
+  const { createPgliteDatabase } = await import("@entity/adapters/pglite");
+  const db = await createPgliteDatabase(dataDir);
+  // Reading the status is cheaper than a migration run (which takes the migration lock) on every start.
+  if ((await migrationStatus(db)).some((migration) => !migration.executedAt)) await migrateToLatest(db);
+  return db;
+}
+
+async function openPostgres(
+  settings: DatabaseConnectionSettings,
+  checkSchema: boolean,
+): Promise<Kysely<EntityDatabase>> {
+  const { db } = createPostgresDatabase(settings);
+  if (checkSchema) await assertSchemaCurrent(db);
+  return db;
 }
 
 /**

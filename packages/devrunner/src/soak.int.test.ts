@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createTestDatabase } from "@entity/adapters/testing";
 import { describe, expect, it } from "vitest";
-import { formatSoakReport } from "./commands/soak.ts";
+import { formatSoakReport } from "./soak/report.ts";
 import { runSoak } from "./soak/soak.ts";
 
 describe("soak, CI-sized: the local flow under every fault the soak injects", () => {

@@ -1,10 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
-import { createTestDatabase, type TestDatabase } from "@entity/adapters/testing";
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import { migratedTestDatabase, testPgClient, type TestDatabase } from "@entity/adapters/testing";
+import type pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { writeTemplateWithTimeout } from "./soak/template-timeout.ts";
 import { isolatedEnv, runCli, startCli } from "./testing/cli.ts";
@@ -23,12 +21,9 @@ const distinctKeys = new Set(keys).size;
 let database: TestDatabase;
 
 beforeAll(async () => {
-  database = await createTestDatabase("up_embedded");
-  const db = new Kysely<EntityDatabase>({
-    dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }),
-  });
-  await migrateToLatest(db);
-  await db.destroy();
+  const migrated = await migratedTestDatabase("up_embedded");
+  database = migrated.database;
+  await migrated.db.destroy();
 });
 
 /**
@@ -109,10 +104,9 @@ async function runUp(label: string, database?: pg.ClientConfig & { database: str
   try {
     await up.waitFor(/^ready:/m, 90_000);
     const port = /embedded PGlite \(.*\) served on 127\.0\.0\.1:(\d+)/.exec(up.output())?.[1];
-    client = new pg.Client(
+    client = await testPgClient(
       database ?? { host: "127.0.0.1", port: Number(port), user: "postgres", database: "postgres" },
     );
-    await client.connect();
     const publishing = Date.now();
     // Four publishers at once, as several producers would: batches fill up, and publishing is no bottleneck.
     const share = Math.ceil(keys.length / PUBLISHERS);

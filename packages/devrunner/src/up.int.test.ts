@@ -1,11 +1,10 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
+import type { EntityDatabase } from "@entity/adapters";
 import { migrations } from "@entity/adapters/postgres";
-import { createTestDatabase, startPortForward, type TestDatabase } from "@entity/adapters/testing";
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import { migratedTestDatabase, startPortForward, type TestDatabase } from "@entity/adapters/testing";
+import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTemplateWithTimeout } from "./soak/template-timeout.ts";
 import { isolatedEnv, runCli, startCli } from "./testing/cli.ts";
@@ -16,9 +15,7 @@ let database: TestDatabase;
 let db: Kysely<EntityDatabase>;
 
 beforeAll(async () => {
-  database = await createTestDatabase("up");
-  db = new Kysely<EntityDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool(database.config) }) });
-  await migrateToLatest(db);
+  ({ database, db } = await migratedTestDatabase("up"));
 });
 afterAll(async () => {
   await db?.destroy();
@@ -141,7 +138,9 @@ describe("devrunner up + publish: the SNS -> SQS -> Lambda flow in one process",
       await tunnel.close();
       await runCli(["publish", "FLAKY_ENTITY_20220608T043249"], env);
       await up.waitFor(/batch of 1 -> 0 ok, 1 failed/, 30_000);
-      tunnel = await startPortForward(String(database.config.host), Number(database.config.port), port);
+      tunnel = await startPortForward(String(database.config.host), Number(database.config.port), {
+        listenPort: port,
+      });
       await up.waitFor(/ok\s+\S+ sns: FLAKY_ENTITY_20220608T043249/, 30_000);
       const row = await db
         .selectFrom("entity")

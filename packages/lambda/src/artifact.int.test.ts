@@ -3,11 +3,12 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { ReceiveMessageCommand, type Message } from "@aws-sdk/client-sqs";
+import type { Message } from "@aws-sdk/client-sqs";
 import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
 import { readTemplate, templateFunction } from "./testing/template.ts";
 import {
   createTestDatabase,
+  drainQueue,
   startTestFauxqs,
   type TestDatabase,
   type TestSqsEmulator,
@@ -82,21 +83,7 @@ function sampleEvent(name: string): SQSEvent {
   return JSON.parse(readFileSync(join(repoRoot, "events", name), "utf8")) as SQSEvent;
 }
 
-async function drain(queueUrl: string): Promise<Message[]> {
-  const messages: Message[] = [];
-  for (;;) {
-    const received = await emulator.client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        MessageAttributeNames: ["All"],
-        WaitTimeSeconds: 0,
-      }),
-    );
-    if (!received.Messages?.length) return messages;
-    messages.push(...received.Messages);
-  }
-}
+const drain = (queueUrl: string): Promise<Message[]> => drainQueue(emulator.client, queueUrl);
 
 beforeAll(async () => {
   artifactsDir = mkdtempSync(join(tmpdir(), "sam-artifacts-"));

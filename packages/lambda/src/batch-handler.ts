@@ -11,7 +11,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import { invocationDeadline, type InvocationDeadline } from "./deadline.ts";
 import { logDelivery } from "./delivery-log.ts";
 import type { HandlerLogger } from "./logger.ts";
-import { decodeRecordBody } from "./record-body.ts";
+import { decodeRecordBody, type DecodedBody } from "./record-body.ts";
 
 export type { HandlerLogger } from "./logger.ts";
 
@@ -139,18 +139,29 @@ function decodeRecords(records: readonly SQSRecord[]): { requests: DecodedReques
   const letters: DeadLetter[] = [];
   for (const record of records) {
     const group = record.attributes?.MessageGroupId;
-    const decoded = decodeRecordBody(record.body ?? "");
+    // A hand-written or foreign event may carry no body, or a non-string one: that is a dead letter with
+    // its own reason, never a crash that fails the whole batch.
+    const body: unknown = record.body;
+    const decoded: DecodedBody =
+      typeof body === "string"
+        ? decodeRecordBody(body)
+        : {
+            ok: false,
+            code: "MISSING_BODY",
+            reason: `record has no string 'body' (found ${describeValue(body)})`,
+          };
+    const kept = typeof body === "string" ? body : (JSON.stringify(body) ?? "");
     if (decoded.ok) {
       requests.push({
         key: decoded.key,
         messageId: record.messageId,
-        body: record.body,
+        body: kept,
         ...(group ? { group } : {}),
       });
     } else {
       letters.push({
         messageId: record.messageId,
-        body: record.body ?? "",
+        body: kept,
         reasonCode: decoded.code,
         reason: decoded.reason,
         ...(group ? { group } : {}),
@@ -239,4 +250,10 @@ function applyGroupOrder(records: readonly SQSRecord[], failed: ReadonlySet<stri
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return "none";
+  if (value === null) return "null";
+  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
 }

@@ -154,6 +154,28 @@ describe("the SQS batch handler", () => {
     ]);
   });
 
+  it("dead-letters a record with no body, or a non-string one, instead of failing the batch", async () => {
+    const missing = { ...sqsRecord(""), messageId: "no-body", body: undefined } as unknown as SQSRecord;
+    const numeric = { ...sqsRecord(""), messageId: "numeric", body: 42 } as unknown as SQSRecord;
+    const good = sqsRecord("GOOD_20220101T000000");
+    expect(await handler(event(missing, numeric, good), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(deadLetters.letters).toEqual([
+      {
+        messageId: "no-body",
+        body: "",
+        reasonCode: "MISSING_BODY",
+        reason: "record has no string 'body' (found none)",
+      },
+      {
+        messageId: "numeric",
+        body: "42",
+        reasonCode: "MISSING_BODY",
+        reason: "record has no string 'body' (found a number)",
+      },
+    ]);
+    expect((await app.getEntity("GOOD"))?.state.latestKey).toBe("GOOD_20220101T000000");
+  });
+
   it("reports dead letters as failed when the DLQ cannot take them, so nothing is lost", async () => {
     deadLetters.failNext(1);
     const bad = sqsRecord("not a key", { messageId: "bad" });

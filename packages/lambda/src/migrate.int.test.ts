@@ -12,10 +12,10 @@ import {
   startFakeSecretsManager,
   type TestDatabase,
   testKysely,
+  testPgClient,
 } from "@entity/adapters/testing";
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIGRATION_ENV_VARIABLES } from "./config.ts";
 
@@ -235,8 +235,7 @@ describe("MigrationFunction answers CloudFormation (Custom::SchemaMigration) on 
     ]);
     const before = await sql`select name, timestamp from kysely_migration order by name`.execute(admin);
     // Another session holds the migration lock: taking it would hang until the function's time is up.
-    const holder = new pg.Client(database.config);
-    await holder.connect();
+    const holder = await testPgClient(database.config);
     try {
       await holder.query(`select pg_advisory_lock(${KYSELY_MIGRATION_LOCK})`);
       const answer = await send("Update", migrationEnv({ DB_SECRET_ARN: APP_SECRET }), {

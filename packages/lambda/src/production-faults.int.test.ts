@@ -3,20 +3,19 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { migrateToLatest, type EntityDatabase } from "@entity/adapters";
+import type { EntityDatabase } from "@entity/adapters";
 import {
-  createTestDatabase,
+  drainQueue,
+  migratedTestDatabase,
   startFakeSecretsManager,
   startTestFauxqs,
   type TestDatabase,
   type TestSqsEmulator,
-  testKysely,
+  testPgClient,
 } from "@entity/adapters/testing";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Faults real deployments meet, through the built bundle and real Postgres 17 + fauxqs: a rotated secret,
@@ -46,9 +45,7 @@ beforeAll(async () => {
       cwd: repoRoot,
     },
   );
-  database = await createTestDatabase("prodfaults");
-  db = testKysely<EntityDatabase>(database.config);
-  await migrateToLatest(db);
+  ({ database, db } = await migratedTestDatabase("prodfaults"));
   emulator = await startTestFauxqs();
   // Events longer than 1 KiB are refused by this queue (SQS's InvalidParameterValue, a sender fault).
   outboundUrl = emulator.server.createQueue("outbound", {
@@ -110,14 +107,7 @@ function sqsEvent(keys: readonly string[]): SQSEvent {
 }
 
 async function queued(queueUrl: string): Promise<string[]> {
-  const bodies: string[] = [];
-  for (;;) {
-    const received = await emulator.client.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    if (!received.Messages?.length) return bodies;
-    bodies.push(...received.Messages.map((message) => message.Body ?? ""));
-  }
+  return (await drainQueue(emulator.client, queueUrl)).map((message) => message.Body ?? "");
 }
 
 async function count(query: string): Promise<number> {
@@ -216,8 +206,7 @@ describe("events the queue always refuses", () => {
 describe("the function's deadline", () => {
   it("cancels a statement stuck on a lock, rolls back, returns before the Timeout, and the environment goes on", async () => {
     await db.insertInto("entity").values(entityRow("LOCKED_ENTITY")).execute();
-    const holder = new pg.Client(database.config);
-    await holder.connect();
+    const holder = await testPgClient(database.config);
     await holder.query("begin");
     await holder.query("select * from entity where name = 'LOCKED_ENTITY' for update");
     const application = `deadline-${database.name}`;
@@ -248,8 +237,7 @@ describe("the function's deadline", () => {
 
   it("gives the function's connections a lock timeout derived from its Timeout", async () => {
     await db.insertInto("entity").values(entityRow("WAITED_ENTITY")).execute();
-    const holder = new pg.Client(database.config);
-    await holder.connect();
+    const holder = await testPgClient(database.config);
     await holder.query("begin");
     await holder.query("select * from entity where name = 'WAITED_ENTITY' for update");
     const handler = await environment<BatchHandler>("index", functionEnv());

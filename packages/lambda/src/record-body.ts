@@ -7,7 +7,8 @@ export type DecodedBody =
   | { readonly ok: false; readonly code: UndecodableBodyCode; readonly reason: string };
 
 export type BodyFormat = "plain" | "json" | "sns" | "sns+json";
-export type UndecodableBodyCode = "MALFORMED_JSON" | "MISSING_ENTITY" | "MALFORMED_SNS_ENVELOPE";
+export type UndecodableBodyCode =
+  "MALFORMED_JSON" | "MISSING_ENTITY" | "MALFORMED_SNS_ENVELOPE" | "MISSING_BODY";
 
 export function decodeRecordBody(body: string): DecodedBody {
   const outer = decodeKeyOrJson(body, "body");

@@ -1,19 +1,15 @@
-import { createEntityService } from "@entity/domain";
 import { PostgreSqlContainer } from "@testcontainers/postgresql";
 import { sql } from "kysely";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { testKysely } from "../testing/test-database.ts";
+import { migratedTestDatabase, testKysely, testPgClient, testServiceOn } from "../testing/test-database.ts";
 import { testEntityRepositoryContract } from "../contracts/entity-repository.contract.ts";
 import { testOutboxContract } from "../contracts/outbox.contract.ts";
-import { ManualClock } from "../memory/clocks.ts";
 import { InMemoryEventPublisher } from "../memory/in-memory-event-publisher.ts";
 import { migratedStoreHarness } from "../testing/postgres-harness.ts";
 import { createTestDatabase } from "../testing/postgres-test-database.ts";
 import { createPgliteDatabase } from "./pglite-database.ts";
 import { postgresTestImage } from "../testing/postgres-image.ts";
 import { KyselyEntityStore } from "./kysely-entity-store.ts";
-import { KyselyOutbox } from "./kysely-outbox.ts";
 import { migrateToLatest } from "./migrate.ts";
 
 const postgres = migratedStoreHarness(async () => {
@@ -37,19 +33,11 @@ describe("lock budget on Postgres", () => {
     Array.from({ length: count }, (_, i) => `${prefix}_${String(i).padStart(4, "0")}`);
 
   it("locks a batch's 1,000 existing names with row locks, taking no slot per name in the lock table", async () => {
-    const database = await createTestDatabase("locks");
-    const db = testKysely(database.config, { max: 2 });
-    await migrateToLatest(db);
-    const service = createEntityService({
-      repository: new KyselyEntityStore(db),
-      outbox: new KyselyOutbox(db),
-      publisher: new InMemoryEventPublisher(),
-      clock: new ManualClock(),
-    });
+    const { database, db } = await migratedTestDatabase("locks", { max: 2 });
+    const service = testServiceOn(db);
     const batch = names("LOCKED", 1000);
     await service.processEntities(batch.map((name) => ({ key: `${name}_20220101T000000`, messageId: name })));
-    const observer = new pg.Client(database.config);
-    await observer.connect();
+    const observer = await testPgClient(database.config);
     const store = new KyselyEntityStore(db);
     const held = await store.unitOfWork(async (unit) => {
       const loaded = await unit.load(batch, []);
@@ -85,14 +73,7 @@ describe("lock budget on Postgres", () => {
     const databases = Array.from({ length: 20 }, () => testKysely(config, { max: 1 }));
     try {
       await migrateToLatest(databases[0]!);
-      const services = databases.map((db) =>
-        createEntityService({
-          repository: new KyselyEntityStore(db),
-          outbox: new KyselyOutbox(db),
-          publisher: new InMemoryEventPublisher(),
-          clock: new ManualClock(),
-        }),
-      );
+      const services = databases.map((db) => testServiceOn(db));
       // Each batch has 1,000 distinct names; neighbouring batches share half of them, so they also contend.
       const batch = (writer: number, stamp: string) =>
         names("BUDGET", 10_500)
@@ -134,12 +115,7 @@ describe("batch cost on Postgres", () => {
     statements.length = 0;
 
     const publisher = new InMemoryEventPublisher();
-    const service = createEntityService({
-      repository: new KyselyEntityStore(db),
-      outbox: new KyselyOutbox(db),
-      publisher,
-      clock: new ManualClock(),
-    });
+    const service = testServiceOn(db, { publisher });
     const requests = Array.from({ length: 1000 }, (_, i) => ({
       key: `BATCHED_ENTITY_${i}_20220608T043249`,
       messageId: `m-${i}`,

@@ -1,7 +1,6 @@
-import { Kysely, PostgresDialect, sql } from "kysely";
-import pg from "pg";
+import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testKysely } from "../testing/test-database.ts";
+import { testKysely, testPgClient } from "../testing/test-database.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/postgres-test-database.ts";
 import { migrateToLatest } from "./migrate.ts";
 import { readConnectionCapacity, readRolePrivileges, readServerIdentity } from "./server-inspection.ts";
@@ -23,11 +22,7 @@ beforeAll(async () => {
   await sql.raw(`grant select on kysely_migration, kysely_migration_lock to "${role}"`).execute(owner);
   await sql.raw(`grant usage on all sequences in schema public to "${role}"`).execute(owner);
   await sql.raw(`revoke create on schema public from public`).execute(owner);
-  app = new Kysely({
-    dialect: new PostgresDialect({
-      pool: new pg.Pool({ ...database.config, user: role, password: "app-password", max: 1 }),
-    }),
-  });
+  app = testKysely({ ...database.config, user: role, password: "app-password" }, { max: 1 });
 });
 afterAll(async () => {
   await app?.destroy();
@@ -46,8 +41,7 @@ describe("server inspection (read-only facts for doctor)", () => {
     expect(before.maxConnections).toBeGreaterThan(0);
     expect(before.superuserReservedConnections).toBeGreaterThanOrEqual(0);
     expect(before.reservedConnections).toBeGreaterThanOrEqual(0); // PostgreSQL 16+
-    const extra = new pg.Client({ ...database.config });
-    await extra.connect();
+    const extra = await testPgClient(database.config);
     try {
       const during = await readConnectionCapacity(app);
       expect(during.inUse).toBeGreaterThanOrEqual(1);

@@ -2,7 +2,8 @@ import { PostgreSqlContainer, type StartedPostgreSqlContainer } from "@testconta
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresTestImage } from "../testing/postgres-image.ts";
-import { createTestCertificates, startPortForward } from "../testing/tls-fixtures.ts";
+import { startPortForward } from "../testing/port-forward.ts";
+import { createTestCertificates } from "../testing/tls-fixtures.ts";
 import { parseDatabaseSettings } from "./connection-config.ts";
 import { createPostgresDatabase } from "./database.ts";
 

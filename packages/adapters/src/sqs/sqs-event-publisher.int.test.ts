@@ -1,23 +1,23 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import {
-  DEFAULT_OUTBOX_POLICY,
-  createEntityService,
-  type EntityEvent,
-  type EventPublisher,
-} from "@entity/domain";
-import type { FauxqsServer } from "fauxqs";
+import { DEFAULT_OUTBOX_POLICY, type EntityEvent, type EventPublisher } from "@entity/domain";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testKysely } from "../testing/test-database.ts";
+import { migratedTestDatabase, testKysely, testServiceOn } from "../testing/test-database.ts";
 import { testDeadLetterQueueContract } from "../contracts/dead-letter-queue.contract.ts";
 import { sampleEvents, testEventPublisherContract } from "../contracts/event-publisher.contract.ts";
 import { ManualClock } from "../memory/clocks.ts";
-import { KyselyEntityStore } from "../postgres/kysely-entity-store.ts";
 import { KyselyOutbox } from "../postgres/kysely-outbox.ts";
 import { migrateToLatest } from "../postgres/migrate.ts";
 import type { EntityDatabase } from "../postgres/schema.ts";
-import { queuedBodies, startTestFauxqs } from "../testing/fauxqs.ts";
+import { startTestFauxqs } from "../testing/fauxqs.ts";
 import { createTestDatabase } from "../testing/postgres-test-database.ts";
+import {
+  EMULATOR_REGION,
+  emulatorSqsClient,
+  queuedBodies,
+  queuedMessages,
+  type FauxqsServer,
+} from "./emulator.ts";
 import { SqsDeadLetterQueue } from "./sqs-dead-letter-queue.ts";
 import { SqsEventPublisher, messageGroupId } from "./sqs-event-publisher.ts";
 
@@ -41,12 +41,16 @@ function newQueue(attributes: Record<string, string> = {}, fifo = false): { name
   return { name, url: created.queueUrl };
 }
 
+/** The events now in a queue, parsed. */
+const queuedEvents = (on: FauxqsServer, queueName: string): EntityEvent[] =>
+  queuedBodies(on, queueName).map((body) => JSON.parse(body) as EntityEvent);
+
 async function waitForBodies(queueName: string, count: number): Promise<EntityEvent[]> {
   const deadline = Date.now() + 2000;
-  let bodies = queuedBodies<EntityEvent>(server, queueName);
+  let bodies = queuedEvents(server, queueName);
   while (bodies.length < count && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    bodies = queuedBodies<EntityEvent>(server, queueName);
+    bodies = queuedEvents(server, queueName);
   }
   return bodies;
 }
@@ -67,10 +71,10 @@ for (const fifo of [false, true]) {
       deadLetters: new SqsDeadLetterQueue({ queueUrl: queue.url, client: () => client }),
       received: async (count) => {
         const deadline = Date.now() + 2000;
-        let messages = server.inspectQueue(queue.name)?.messages.ready ?? [];
+        let messages = queuedMessages(server, queue.name);
         while (messages.length < count && Date.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, 20));
-          messages = server.inspectQueue(queue.name)?.messages.ready ?? [];
+          messages = queuedMessages(server, queue.name);
         }
         return messages.map((message) => ({
           messageId: message.messageAttributes?.originalMessageId?.StringValue ?? "",
@@ -91,7 +95,7 @@ describe("SqsEventPublisher on fauxqs", () => {
     const queue = newQueue();
     const [event] = sampleEvents(1);
     await new SqsEventPublisher({ queueUrl: queue.url, client: () => client }).publish([event!]);
-    const [message] = server.inspectQueue(queue.name)?.messages.ready ?? [];
+    const [message] = queuedMessages(server, queue.name);
     expect(message?.messageAttributes).toMatchObject({
       eventType: { DataType: "String", StringValue: event!.type },
       eventId: { DataType: "String", StringValue: event!.eventId },
@@ -104,7 +108,7 @@ describe("SqsEventPublisher on fauxqs", () => {
     const publisher = new SqsEventPublisher({ queueUrl: queue.url, client: () => client });
     expect((await publisher.publish(events)).published).toHaveLength(12);
     expect((await publisher.publish(events.slice(0, 5))).published).toHaveLength(5);
-    const messages = server.inspectQueue(queue.name)?.messages.ready ?? [];
+    const messages = queuedMessages(server, queue.name);
     expect(messages).toHaveLength(12);
     expect(messages.map((message) => [message.messageGroupId, message.messageDeduplicationId])).toEqual(
       events.map((event) => [event.entityName, event.eventId]),
@@ -117,7 +121,7 @@ describe("SqsEventPublisher on fauxqs", () => {
     const long = { ...event!, entityName: "L".repeat(200), key: `${"L".repeat(200)}_20220101T000000` };
     const result = await new SqsEventPublisher({ queueUrl: queue.url, client: () => client }).publish([long]);
     expect(result).toEqual({ published: [long.eventId], failed: [] });
-    const [message] = server.inspectQueue(queue.name)?.messages.ready ?? [];
+    const [message] = queuedMessages(server, queue.name);
     expect(message?.messageGroupId).toBe(messageGroupId(long.entityName));
     expect(message?.messageGroupId?.length).toBeLessThanOrEqual(128);
   });
@@ -160,7 +164,7 @@ describe("SqsEventPublisher on fauxqs", () => {
 
   it("retries entries SQS failed on its side, with backoff, until they go out", async () => {
     const queue = newQueue();
-    const { client: flaky } = await startTestFauxqsClientFor(server);
+    const flaky = clientFor(server);
     let sabotaged = 0;
     // Fault injection on the real response: the first answer claims two entries failed server-side.
     flaky.middlewareStack.add(
@@ -194,7 +198,7 @@ describe("SqsEventPublisher on fauxqs", () => {
   });
 
   it("throws a transient error naming the events when the queue cannot be reached at all", async () => {
-    const { client: unreachable } = await startTestFauxqsClientFor(server, "http://127.0.0.1:9");
+    const unreachable = clientFor(server, "http://127.0.0.1:9");
     const events = sampleEvents(2, "UNREACHABLE");
     const publisher = new SqsEventPublisher({
       queueUrl: "http://127.0.0.1:9/000000000000/nowhere",
@@ -208,10 +212,7 @@ describe("SqsEventPublisher on fauxqs", () => {
 
 describe("outbox relay with the emulator stopped mid-relay", () => {
   it("keeps undelivered events pending and delivers every committed event once the emulator is back", async () => {
-    const database = await createTestDatabase("relay");
-    const db = testKysely<EntityDatabase>(database.config);
-    await migrateToLatest(db);
-    const store = new KyselyEntityStore(db);
+    const { db } = await migratedTestDatabase("relay");
     const outbox = new KyselyOutbox(db);
     const clock = new ManualClock();
     let emulator = await startTestFauxqs();
@@ -227,19 +228,14 @@ describe("outbox relay with the emulator stopped mid-relay", () => {
         const result = await sqs.publish(events);
         calls += 1;
         if (calls === 1) {
-          delivered.push(...queuedBodies<EntityEvent>(emulator.server, queueName));
+          delivered.push(...queuedEvents(emulator.server, queueName));
           await emulator.server.stop();
         }
         return result;
       },
     };
     const keys = Array.from({ length: 35 }, (_, i) => `RELAY_ENTITY_${i}_20220608T043249`);
-    const processing = createEntityService({
-      repository: store,
-      outbox,
-      publisher: stopsAfterFirstBatch,
-      clock,
-    });
+    const processing = testServiceOn(db, { publisher: stopsAfterFirstBatch, clock });
     await processing.processEntities(keys.map((key, i) => ({ key, messageId: `m${i}` })));
 
     const interrupted = await processing.relayOutbox({ batchSize: 10 });
@@ -255,7 +251,7 @@ describe("outbox relay with the emulator stopped mid-relay", () => {
     expect(resumed.error).toBeUndefined();
     expect(resumed.published).toHaveLength(25);
     expect(await outbox.pendingCount()).toBe(0);
-    delivered.push(...queuedBodies<EntityEvent>(emulator.server, queueName));
+    delivered.push(...queuedEvents(emulator.server, queueName));
 
     expect(new Set(delivered.map((event) => event.key))).toEqual(new Set(keys));
     await emulator.server.stop();
@@ -271,14 +267,7 @@ describe("two relays on separate connections (two processes)", () => {
     await migrateToLatest(first);
     const queue = newQueue();
     const publisher = new SqsEventPublisher({ queueUrl: queue.url, client: () => client });
-    const services = [first, second].map((db) =>
-      createEntityService({
-        repository: new KyselyEntityStore(db),
-        outbox: new KyselyOutbox(db),
-        publisher,
-        clock: new ManualClock(),
-      }),
-    );
+    const services = [first, second].map((db) => testServiceOn(db, { publisher }));
     const keys = Array.from({ length: 60 }, (_, i) => `TWO_RELAYS_${i}_20220608T043249`);
     await services[0]!.processEntities(keys.map((key, i) => ({ key, messageId: `m${i}` })));
     const [a, b] = await Promise.all(services.map((service) => service.relayOutbox({ batchSize: 5 })));
@@ -290,17 +279,7 @@ describe("two relays on separate connections (two processes)", () => {
   });
 });
 
-async function startTestFauxqsClientFor(
-  running: FauxqsServer,
-  endpoint = `http://127.0.0.1:${running.port}`,
-): Promise<{ client: SQSClient }> {
-  const { SQSClient: Client } = await import("@aws-sdk/client-sqs");
-  return {
-    client: new Client({
-      endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-      maxAttempts: 1,
-    }),
-  };
+/** A client of its own for the emulator (or an address that answers nothing), with no retries. */
+function clientFor(running: FauxqsServer, endpoint = `http://127.0.0.1:${running.port}`): SQSClient {
+  return emulatorSqsClient(endpoint, EMULATOR_REGION, { maxAttempts: 1 });
 }

@@ -1,35 +1,34 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { startFauxqs, type FauxqsServer } from "fauxqs";
+import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { emulatorSqsClient, startSqsEmulator, type SqsEmulator } from "../sqs/emulator.ts";
 
-export const TEST_REGION = "us-east-1";
-
-export type { FauxqsServer };
-
-export interface TestSqsEmulator {
-  readonly server: FauxqsServer;
-  readonly endpoint: string;
+export interface TestSqsEmulator extends SqsEmulator {
+  /** An SQS client pointed at it explicitly (two attempts: a test's fault should not hide behind retries). */
   readonly client: SQSClient;
 }
 
-/** fauxqs in-process on a free (or given) port, and an SQS client pointed at it explicitly. */
+/** The SQS emulator in-process on a free (or given) port, in the default region, with a client for it. */
 export async function startTestFauxqs(port = 0): Promise<TestSqsEmulator> {
-  const server = await startFauxqs({ port, logger: false, defaultRegion: TEST_REGION });
-  // Explicit endpoint: fauxqs's queue URLs use the host sqs.REGION.localhost, which need not resolve.
-  const endpoint = `http://127.0.0.1:${server.port}`;
-  const client = new SQSClient({
-    endpoint,
-    region: TEST_REGION,
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    maxAttempts: 2,
-  });
-  return { server, endpoint, client };
+  const emulator = await startSqsEmulator({ port });
+  return { ...emulator, client: emulatorSqsClient(emulator.endpoint, emulator.region, { maxAttempts: 2 }) };
 }
 
-/** Bodies of the messages waiting in a queue, parsed, without consuming them. */
-export function queuedBodies<T>(server: FauxqsServer, queueName: string): T[] {
-  const queue = server.inspectQueue(queueName);
-  if (!queue) return [];
-  return [...queue.messages.ready, ...queue.messages.inflight.map((entry) => entry.message)].map(
-    (message) => JSON.parse(message.body) as T,
-  );
+/**
+ * Receives every message now in the queue, with all attributes, as a consumer would: they stay in flight
+ * (not deleted), so the next drain sees only what arrived since. To look without receiving, see
+ * `queuedMessages`.
+ */
+export async function drainQueue(client: SQSClient, queueUrl: string): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (;;) {
+    const received = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ["All"],
+        WaitTimeSeconds: 0,
+      }),
+    );
+    if (!received.Messages?.length) return messages;
+    messages.push(...received.Messages);
+  }
 }

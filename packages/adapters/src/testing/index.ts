@@ -11,14 +11,17 @@ export {
   type SqsFaultProxy,
   type SqsFaultProxyCounts,
 } from "./sqs-fault-proxy.ts";
+export { drainQueue, startTestFauxqs, type TestSqsEmulator } from "./fauxqs.ts";
 export {
+  EMULATOR_REGION,
+  emulatorSqsClient,
   queuedBodies,
-  startTestFauxqs,
-  TEST_REGION,
+  queuedMessages,
   type FauxqsServer,
-  type TestSqsEmulator,
-} from "./fauxqs.ts";
+  type QueuedMessage,
+} from "../sqs/emulator.ts";
 export { createTestDatabase, type TestDatabase } from "./postgres-test-database.ts";
-export { createTestCertificates, startPortForward, type TestCertificates } from "./tls-fixtures.ts";
-export { postgresTestImage } from "./postgres-image.ts";
-export { migratedTestDatabase, testKysely, testServiceOn } from "./test-database.ts";
+export { createTestCertificates, type TestCertificates } from "./tls-fixtures.ts";
+export { startPortForward, type PortForward, type PortForwardOptions } from "./port-forward.ts";
+export { postgresTestImage, startPostgresContainer, type PostgresContainer } from "./postgres-image.ts";
+export { migratedTestDatabase, testKysely, testPgClient, testServiceOn } from "./test-database.ts";

@@ -2,12 +2,13 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { EntityEvent } from "@entity/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqsEventPublisher } from "../sqs/sqs-event-publisher.ts";
-import { queuedBodies, startTestFauxqs, type TestSqsEmulator } from "./fauxqs.ts";
+import { EMULATOR_REGION, emulatorSqsClient, queuedBodies } from "../sqs/emulator.ts";
+import { startTestFauxqs, type TestSqsEmulator } from "./fauxqs.ts";
 import { startSqsFaultProxy, type SqsEntryFault, type SqsFaultProxy } from "./sqs-fault-proxy.ts";
 
 // The SQS fault proxy in front of fauxqs, driven by the real SDK and the real SqsEventPublisher.
@@ -45,17 +46,12 @@ afterAll(async () => {
 });
 
 function sdkClient(endpoint: string): SQSClient {
-  return new SQSClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    useQueueUrlAsEndpoint: false,
-    maxAttempts: 1,
-  });
+  return emulatorSqsClient(endpoint, EMULATOR_REGION, { useQueueUrlAsEndpoint: false, maxAttempts: 1 });
 }
 
 const proxiedQueue = (name: string): string => emulator.server.createQueue(`proxied-${name}`).queueUrl;
-const bodies = (url: string): unknown[] => queuedBodies<unknown>(emulator.server, url.split("/").at(-1)!);
+const bodies = (url: string): unknown[] =>
+  queuedBodies(emulator.server, url.split("/").at(-1)!).map((body) => JSON.parse(body) as unknown);
 
 describe("SQS fault proxy", () => {
   it("answers chosen SendMessageBatch entries as failed and sends the rest on", async () => {

@@ -1,9 +1,15 @@
-import type { Clock, EntityEvent, EntityService, EventPublisher, ProcessResult } from "@entity/domain";
+import type { Clock, EntityEvent, EntityService, ProcessResult } from "@entity/domain";
 import { ContainerModule } from "inversify";
 import { ManualClock } from "../memory/clocks.ts";
 import { InMemoryEntityStore, type InMemoryEntityStoreOptions } from "../memory/in-memory-entity-store.ts";
 import { InMemoryEventPublisher } from "../memory/in-memory-event-publisher.ts";
-import { PORTS, entityServiceModule, inMemoryStoreModule, rootContainer } from "../wiring.ts";
+import {
+  PORTS,
+  entityServiceModule,
+  inMemoryPublisherModule,
+  inMemoryStoreModule,
+  rootContainer,
+} from "../wiring.ts";
 
 export interface TestApp extends EntityService {
   /** Processes one key (a fresh message id unless given), then delivers its event, as the Lambda does. */
@@ -26,8 +32,8 @@ export function createTestApp(options: { now?: Date; store?: InMemoryEntityStore
   const clock = new ManualClock(options.now);
   const container = rootContainer(
     inMemoryStoreModule(store),
+    inMemoryPublisherModule(publisher),
     new ContainerModule(({ bind }) => {
-      bind<EventPublisher>(PORTS.publisher).toConstantValue(publisher);
       bind<Clock>(PORTS.clock).toConstantValue(clock);
     }),
     entityServiceModule,

@@ -6,7 +6,7 @@ import { ManualClock } from "../memory/clocks.ts";
 import { InMemoryEventPublisher } from "../memory/in-memory-event-publisher.ts";
 import { migrateToLatest } from "../postgres/migrate.ts";
 import type { EntityDatabase } from "../postgres/schema.ts";
-import { PORTS, entityServiceModule, kyselyStoreModule, rootContainer } from "../wiring.ts";
+import { PORTS, databaseModule, entityServiceModule, kyselyStoreModule, rootContainer } from "../wiring.ts";
 import { createTestDatabase, type TestDatabase } from "./postgres-test-database.ts";
 
 /**
@@ -20,6 +20,16 @@ export function testKysely<DB = EntityDatabase>(
   const pool = new pg.Pool({ ...config, ...(options.max ? { max: options.max } : {}) });
   if (options.onConnect) pool.on("connect", options.onConnect);
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * One raw, connected pg client: for what a test must see at the wire or hold on one session (a lock, a
+ * transaction, pg_stat_activity), where Kysely's pool would hide which connection does what.
+ */
+export async function testPgClient(config: pg.ClientConfig): Promise<pg.Client> {
+  const client = new pg.Client(config);
+  await client.connect();
+  return client;
 }
 
 /** A fresh database in the run's Postgres container, migrated, and a Kysely handle on it. */
@@ -42,8 +52,8 @@ export function testServiceOn(
   options: { publisher?: EventPublisher; clock?: Clock; outboxPolicy?: Partial<OutboxPolicy> } = {},
 ): EntityService {
   const container = rootContainer(
+    databaseModule(db),
     new ContainerModule(({ bind }) => {
-      bind<Kysely<EntityDatabase>>(PORTS.database).toConstantValue(db);
       bind<EventPublisher>(PORTS.publisher).toConstantValue(
         options.publisher ?? new InMemoryEventPublisher(),
       );

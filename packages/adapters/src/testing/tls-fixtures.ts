@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -65,35 +64,4 @@ export function createTestCertificates(hostName: string): TestCertificates {
     path("server.crt"),
   );
   return { dir, caCert: path("ca.crt"), serverCert: path("server.crt"), serverKey: path("server.key") };
-}
-
-/** What `ssh -L` gives you: a local port on 127.0.0.1 that forwards bytes to a remote host and port. */
-export async function startPortForward(
-  targetHost: string,
-  targetPort: number,
-  listenPort = 0,
-): Promise<{ port: number; close: () => Promise<void> }> {
-  const server: Server = createServer((local) => {
-    const remote = connect(targetPort, targetHost);
-    local.pipe(remote).pipe(local);
-    local.on("error", () => remote.destroy());
-    remote.on("error", () => local.destroy());
-  });
-  const sockets = new Set<Socket>();
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(listenPort, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("port forward did not bind");
-  return {
-    port: address.port,
-    // Closing also cuts open connections, as a dropped tunnel does.
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }

@@ -1,27 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./errors.ts";
-
-type Options = NonNullable<ParseArgsConfig["options"]>;
-
-/** node:util parseArgs, with unknown flags and bad values turned into a UsageError (exit 2). */
-export function parseCommandArgs<O extends Options>(
-  command: string,
-  argv: readonly string[],
-  options: O,
-): {
-  values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>["values"];
-  positionals: string[];
-} {
-  try {
-    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-    return { values: parsed.values, positionals: parsed.positionals };
-  } catch (error) {
-    throw new UsageError(
-      `${command}: ${(error as Error).message.replace(/\. To specify a positional.*$/s, "")}\nrun \`devrunner ${command} --help\` for usage`,
-    );
-  }
-}
 
 export function readTextFile(path: string, what: string): string {
   try {

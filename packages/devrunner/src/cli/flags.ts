@@ -8,6 +8,8 @@ interface FlagDefinition {
   readonly default?: string | boolean;
   /** What the value looks like in --help (FILE, N, ...). */
   readonly value?: string;
+  /** The value of the flag given bare (`--inspect` means `--inspect=9229`): its value is then optional. */
+  readonly bareValue?: string;
   readonly help: string;
 }
 
@@ -91,6 +93,26 @@ export const FLAGS = {
   "cpu-hog": { type: "boolean", default: false, help: "keep every core busy for the whole run" },
   json: { type: "boolean", default: false, help: "one JSON document on stdout (human lines go to stderr)" },
   help: { type: "boolean", short: "h", default: false, help: "this help" },
+  // #14 part 4: a debugger.
+  "debug-port": {
+    type: "string",
+    short: "d",
+    value: "PORT",
+    help: "open the Node inspector on 127.0.0.1:PORT and wait for a debugger to attach before running (as SAM's -d)",
+  },
+  inspect: {
+    type: "string",
+    value: "[=PORT]",
+    bareValue: "9229",
+    help: "the Node inspector in every execution environment: PORT (default 9229), PORT+1, ...",
+  },
+  // The local console (#16).
+  "console-port": {
+    type: "string",
+    value: "N",
+    help: "the console's port on 127.0.0.1 (default 9740, or a free one when that is taken; 0 picks one)",
+  },
+  "no-console": { type: "boolean", default: false, help: "do not serve the local console" },
   // #14 part 6: parity with `sam local invoke` (SAM's own flags, same names; see cli/sam-options.ts).
   "no-event": { type: "boolean", default: false, help: "invoke with an empty event ({})" },
   "log-file": { type: "string", short: "l", value: "FILE", help: "append the function's logs to FILE" },
@@ -138,6 +160,8 @@ export interface CommandSpec<F extends FlagName> {
   readonly flags: readonly F[];
   /** Per-command wording of a flag's help line, when the shared one does not fit. */
   readonly flagHelp?: Partial<Record<F, string>>;
+  /** Per-command default of a flag, when the shared one does not fit (start-lambda's --port 3001). */
+  readonly flagDefaults?: Partial<Record<F, string>>;
   readonly exitCodes?: string;
 }
 
@@ -156,16 +180,23 @@ export function parseCommand<F extends FlagName>(
 ): { values: FlagValues<F | "help">; positionals: string[] } {
   const options: Record<string, { type: "string" | "boolean"; short?: string; default?: string | boolean }> =
     {};
+  const defaults: Partial<Record<FlagName, string>> = spec.flagDefaults ?? {};
   for (const name of [...spec.flags, "help" as const]) {
     const { type, ...rest } = FLAGS[name] as FlagDefinition;
+    const fallback = defaults[name] ?? rest.default;
     options[name] = {
       type,
       ...("short" in rest ? { short: rest.short } : {}),
-      ...("default" in rest ? { default: rest.default } : {}),
+      ...(fallback !== undefined ? { default: fallback } : {}),
     };
   }
+  const args = argv.map((arg) => {
+    const name = arg.startsWith("--") ? (arg.slice(2) as FlagName) : undefined;
+    const flag = name && spec.flags.includes(name as F) ? (FLAGS[name] as FlagDefinition) : undefined;
+    return flag?.bareValue === undefined ? arg : `${arg}=${flag.bareValue}`;
+  });
   try {
-    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { values: parsed.values as FlagValues<F | "help">, positionals: parsed.positionals };
   } catch (error) {
     throw new UsageError(
@@ -178,11 +209,15 @@ export function parseCommand<F extends FlagName>(
 export function helpText<F extends FlagName>(spec: CommandSpec<F>): string {
   const rows = [...spec.flags, "help" as const].map((name) => {
     const flag = FLAGS[name] as FlagDefinition;
-    const names = `${flag.short ? `-${flag.short}, ` : ""}--${name}${flag.value ? ` ${flag.value}` : ""}`;
+    // An optional value (`--inspect[=PORT]`) is written against the flag's name.
+    const value = flag.value ? `${flag.value.startsWith("[") ? "" : " "}${flag.value}` : "";
+    const names = `${flag.short ? `-${flag.short}, ` : ""}--${name}${value}`;
     const overrides: Partial<Record<FlagName, string>> = spec.flagHelp ?? {};
     const help = overrides[name] ?? flag.help;
+    const defaults: Partial<Record<FlagName, string>> = spec.flagDefaults ?? {};
+    const flagDefault = defaults[name] ?? flag.default;
     const fallback =
-      typeof flag.default === "string" && !/default/.test(help) ? ` (default ${flag.default})` : "";
+      typeof flagDefault === "string" && !/default/.test(help) ? ` (default ${flagDefault})` : "";
     return [names, `${help}${fallback}`] as const;
   });
   const width = Math.max(...rows.map(([names]) => names.length)) + 2;

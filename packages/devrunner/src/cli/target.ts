@@ -1,15 +1,11 @@
 import { resolve } from "node:path";
-import {
-  describeDatabaseTarget,
-  namesDatabase,
-  parseDatabaseSettings,
-  type DatabaseConnectionSettings,
-} from "@entity/adapters/postgres";
+import { describeDatabaseTarget, namesDatabase, parseDatabaseSettings } from "@entity/adapters/postgres";
 import { parse as parseDotenv } from "dotenv";
 import { readTextFile } from "./args.ts";
 import { displayPath, repositoryRoot, userPath } from "./paths.ts";
 import { localAwsConfig, type LocalAwsConfig } from "../local-aws/config.ts";
 import { UsageError } from "./errors.ts";
+import type { DatabaseTarget } from "../root.ts";
 import {
   hostEnvironmentName,
   loadProductionPattern,
@@ -20,10 +16,8 @@ import {
 
 export type DatabaseChoice = "auto" | "memory" | "pglite" | "postgres";
 
-export type DatabaseTarget =
-  | { readonly kind: "memory" }
-  | { readonly kind: "pglite"; readonly dataDir: string }
-  | { readonly kind: "postgres"; readonly settings: DatabaseConnectionSettings };
+// The type lives with the root that opens it; commands and doctor keep importing it from here.
+export type { DatabaseTarget };
 
 export const DEFAULT_PGLITE_DIR = ".devrunner/pglite";
 

@@ -1,5 +1,6 @@
 import { readJsonFile } from "../cli/args.ts";
 import { UsageError } from "../cli/errors.ts";
+import { debugPort, describeInspector } from "../cli/debugger.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { FUNCTION_FLAGS, resolveFunctionRequest } from "../cli/function-target.ts";
 import { recordLastCommand } from "../cli/last-command.ts";
@@ -25,6 +26,7 @@ On a timeout, as SAM: nothing on stdout, "Function '<id>' timed out after N seco
     "event",
     ...FUNCTION_FLAGS,
     "json",
+    "debug-port",
     "no-event",
     "log-file",
     "config-file",
@@ -42,6 +44,7 @@ On a timeout, as SAM: nothing on stdout, "Function '<id>' timed out after N seco
   | "event"
   | (typeof FUNCTION_FLAGS)[number]
   | "json"
+  | "debug-port"
   | "no-event"
   | "log-file"
   | "config-file"
@@ -63,11 +66,22 @@ export function invokeCommand(argv: readonly string[]): Promise<number> {
       values.event === undefined || values.event === "-" ? values.event : userPath(values.event);
     const event = eventPath ? readJsonFile(eventPath, "event") : {};
     const logFile = values["log-file"];
+    const port =
+      values["debug-port"] === undefined ? undefined : debugPort("--debug-port", values["debug-port"]);
     const { report, prepared } = await invokeFunction({
       ...request,
       event,
       note: output.note,
       logSink: logFile === undefined ? functionLogs : logFileSink(logFile),
+      ...(port === undefined
+        ? {}
+        : {
+            debugger: {
+              port,
+              onListening: (listening) =>
+                output.note(describeInspector(listening, request.logicalId ?? "the function")),
+            },
+          }),
     });
     return printInvocation(report, prepared, output);
   });

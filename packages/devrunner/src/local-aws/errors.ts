@@ -22,7 +22,12 @@ export type LocalAwsErrorCode =
   | "CUSTOM_RESOURCE_UNRUNNABLE"
   | "CUSTOM_RESOURCE_FAILED"
   /** Nothing is running where a running local cloud (`up`) was expected. */
-  | "NO_LOCAL_CLOUD";
+  | "NO_LOCAL_CLOUD"
+  /** A debug port (invoke -d, up --inspect) is not a port number, or is taken. */
+  | "DEBUG_PORT_INVALID"
+  | "DEBUG_PORT_IN_USE"
+  /** start-lambda's port is taken. */
+  | "API_PORT_IN_USE";
 
 /** The core's one error type: a stable code and a message that says what was wrong and where. */
 export class LocalAwsError extends Error {
@@ -46,6 +51,9 @@ const INPUT_ERRORS: ReadonlySet<LocalAwsErrorCode> = new Set([
   "VISIBILITY_TIMEOUT_TOO_SHORT",
   "PRODUCTION_PATTERN_INVALID",
   "NO_LOCAL_CLOUD",
+  "DEBUG_PORT_INVALID",
+  "DEBUG_PORT_IN_USE",
+  "API_PORT_IN_USE",
 ]);
 
 export function isInputError(error: LocalAwsError): boolean {

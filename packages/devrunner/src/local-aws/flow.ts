@@ -1,7 +1,9 @@
+import { queuedBodies } from "@entity/adapters/sqs-emulator";
 import type { LocalAwsConfig } from "./config.ts";
 import {
   LocalEventSourceMapping,
   type BatchOutcome,
+  type BatchStart,
   type MappingSettings,
 } from "./cloud/event-source-mapping.ts";
 import { localSqsClient, startLocalCloud, type LocalCloud, type LocalQueue } from "./cloud/local-cloud.ts";
@@ -16,6 +18,12 @@ import {
 } from "./prepare.ts";
 import type { ProductionPolicy } from "./production.ts";
 import { FunctionPool } from "./runtime/function-pool.ts";
+import type { LogSink } from "./runtime/function-worker.ts";
+import {
+  assertInspectorPortsFree,
+  type InspectorEvent,
+  type InspectorSettings,
+} from "./runtime/inspector.ts";
 import { workerSettings } from "./runtime/runtime-environment.ts";
 import { loadTemplate, pickFunction } from "./template/functions.ts";
 
@@ -43,14 +51,25 @@ export interface LocalFlowOptions {
   /** Replace the template's BatchSize / MaximumConcurrency (tests, soak). */
   readonly batchSize?: number;
   readonly concurrency?: number;
-  /** Where the functions' own output (their logs) goes; dropped by default. */
-  readonly logSink?: (chunk: Buffer) => void;
+  /** Where the functions' own output (their logs) goes, with the invocation that wrote it; dropped by default. */
+  readonly logSink?: LogSink;
+  /** A batch handed to the function (its outcome follows in `onBatch`). */
+  readonly onInvoke?: (start: BatchStart) => void;
   readonly onBatch?: (outcome: BatchOutcome) => void;
   readonly onError?: (error: unknown) => void;
   readonly note?: (text: string) => void;
   /** Runs every schedule of the template this often instead of its rate (tests; cron expressions). */
   readonly schedulePeriodMs?: number;
   readonly onScheduledRun?: (run: ScheduledRun) => void;
+  /**
+   * `up --inspect`: the Node inspector in every execution environment, started at once so a debugger can
+   * attach before the first message: on `port`, `port + 1`, ... (one per environment). The schedules run
+   * without it. The Timeout is not enforced while debugging.
+   */
+  readonly inspector?: {
+    readonly port: number;
+    readonly onListening: (event: InspectorEvent, logicalId: string) => void;
+  };
 }
 
 export interface LocalFlow {
@@ -133,12 +152,15 @@ async function runFlow(
     prepared: PreparedFunction;
     source: ReturnType<typeof eventSourceOf>;
     note: (text: string) => void;
-    logSink: (chunk: Buffer) => void;
+    logSink: LogSink;
   },
 ): Promise<LocalFlow> {
   const { template, definition, cloud, prepared, source, note, logSink } = parts;
+  const poolSize = source.settings.maximumConcurrency;
   let schedules: LocalSchedule[] = [];
   try {
+    if (options.inspector)
+      await assertInspectorPortsFree(Array.from({ length: poolSize }, (_, n) => options.inspector!.port + n));
     await createCustomResources(prepared, { note, logSink });
     schedules = await startSchedules(template, prepared, {
       config: options.config,
@@ -156,11 +178,13 @@ async function runFlow(
     throw error;
   }
   const pool = new FunctionPool({
-    size: source.settings.maximumConcurrency,
+    size: poolSize,
     settings: workerSettings(definition, prepared.env),
     hostEnv: options.config.hostEnv,
     logSink,
+    inspector: inspectorOf(options.inspector, definition.logicalId),
   });
+  if (options.inspector) for (const worker of pool.workers) worker.initialize();
   const outcomes: BatchOutcome[] = [];
   const client = localSqsClient(cloud.endpoint, cloud.region);
   const mapping = new LocalEventSourceMapping({
@@ -172,6 +196,7 @@ async function runFlow(
       options.onBatch?.(outcome);
     },
     onError: options.onError ?? (() => undefined),
+    onInvoke: options.onInvoke,
   });
   mapping.start();
   return {
@@ -180,7 +205,7 @@ async function runFlow(
     ...source,
     outcomes,
     schedules,
-    bodies: (logicalId) => queuedBodies(cloud, logicalId),
+    bodies: (logicalId) => queuedBodies(cloud.server, cloud.queues.get(logicalId)?.name ?? logicalId),
     upState: (pid) => ({
       pid,
       endpoint: cloud.endpoint,
@@ -201,6 +226,20 @@ async function runFlow(
   };
 }
 
+/** `up --inspect`: the environments listen at once and never wait (messages keep flowing). */
+function inspectorOf(
+  inspector: LocalFlowOptions["inspector"],
+  logicalId: string,
+): InspectorSettings | undefined {
+  return (
+    inspector && {
+      port: inspector.port,
+      waitForDebugger: false,
+      onListening: (event) => inspector.onListening(event, logicalId),
+    }
+  );
+}
+
 async function withFunctionsSdkEnvironment(
   started: LocalCloud,
   options: LocalFlowOptions,
@@ -210,16 +249,6 @@ async function withFunctionsSdkEnvironment(
     ...started,
     sdkEnvironment: { ...started.sdkEnvironment, ...(await options.functionsSdkEnvironment(started)) },
   };
-}
-
-function queuedBodies(cloud: LocalCloud, logicalId: string): string[] {
-  const inspected = cloud.server.inspectQueue(cloud.queues.get(logicalId)?.name ?? logicalId);
-  if (!inspected) return [];
-  return [
-    ...inspected.messages.ready.map((m) => m.body),
-    ...inspected.messages.inflight.map((m) => m.message.body),
-    ...inspected.messages.delayed.map((m) => m.body),
-  ];
 }
 
 /** Polls `check` until it returns true or the time is up. */

@@ -31,6 +31,8 @@ export {
   workerBootEnvironment,
   type InvocationReport,
   type InvocationResult,
+  type LogOrigin,
+  type LogSink,
 } from "./runtime/function-worker.ts";
 export { FunctionPool } from "./runtime/function-pool.ts";
 export { workerSettings } from "./runtime/runtime-environment.ts";
@@ -39,6 +41,7 @@ export { localSqsClient, startLocalCloud, type LocalCloud, type LocalQueue } fro
 export {
   LocalEventSourceMapping,
   type BatchOutcome,
+  type BatchStart,
   type MappingSettings,
 } from "./cloud/event-source-mapping.ts";
 export { LocalSchedule, type ScheduledRun } from "./cloud/schedules.ts";
@@ -53,3 +56,8 @@ export {
   type ProductionPolicy,
 } from "./production.ts";
 export { sampleSqsEvent, snsEnvelope, type EventKind } from "./sample-events.ts";
+/** The Node inspector in an execution environment (`invoke -d`, `up --inspect`). */
+export { type InspectorEvent, type InspectorSettings } from "./runtime/inspector.ts";
+/** The Lambda Invoke API for every function of the template, as `start-lambda` runs it. */
+export { startLambdaApi, type LambdaApi, type LambdaApiOptions } from "./lambda-api.ts";
+export { type ApiInvocation, type InvocationType } from "./cloud/lambda-invoke-api.ts";

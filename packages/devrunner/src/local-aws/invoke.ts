@@ -5,12 +5,18 @@ import {
   type PrepareOptions,
 } from "./prepare.ts";
 import { FunctionWorker, workerBootEnvironment, type InvocationReport } from "./runtime/function-worker.ts";
+import { assertInspectorPortsFree, type InspectorEvent } from "./runtime/inspector.ts";
 import { workerSettings } from "./runtime/runtime-environment.ts";
 
 export interface InvokeOptions extends Omit<PrepareOptions, "functionWorker" | "cloud"> {
   readonly event: unknown;
   /** Where the function's own output (its logs) goes. */
   readonly logSink: (chunk: Buffer) => void;
+  /**
+   * `sam local invoke -d PORT`: the execution environment opens the Node inspector on 127.0.0.1:PORT and
+   * waits for a debugger before its init; the Timeout is not enforced while debugging.
+   */
+  readonly debugger?: { readonly port: number; readonly onListening: (event: InspectorEvent) => void };
 }
 
 /** What one invocation did, and the function it ran (its Timeout, for messages). */
@@ -25,11 +31,16 @@ export interface Invocation {
  * it returns.
  */
 export async function invokeFunction(options: InvokeOptions): Promise<Invocation> {
+  const debug = options.debugger;
+  if (debug) await assertInspectorPortsFree([debug.port]);
   // The execution environment's process starts while the function is prepared (build check, emulator,
   // embedded database): its Node start-up is off the critical path.
   const worker = new FunctionWorker({
     logSink: options.logSink,
     bootEnv: workerBootEnvironment(options.config.hostEnv),
+    ...(debug
+      ? { inspector: { port: debug.port, waitForDebugger: true, onListening: debug.onListening } }
+      : {}),
   });
   worker.prestart();
   try {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { BatchOutcome } from "../local-aws/cloud/event-source-mapping.ts";
 import { startLocalFlow, type LocalFlow, type LocalFlowOptions } from "../local-aws/flow.ts";
 import { loadProductionPattern, type LocalAwsConfig } from "../local-aws/index.ts";
+import type { SoakDatabase } from "./database.ts";
 import { outboundFaults } from "./publish-faults.ts";
 import { writeTemplateWithTimeout } from "./template-timeout.ts";
 
@@ -33,36 +34,29 @@ export interface SoakFlow {
   stop(): Promise<void>;
 }
 
+export interface SoakFlowOptions {
+  readonly config: LocalAwsConfig;
+  readonly templatePath: string;
+  readonly functionTimeoutSeconds: number;
+  readonly dataDir: string;
+  readonly database: SoakDatabase;
+  readonly databaseProxyPort: number;
+  readonly secret: { readonly arn: string; readonly endpoint: string };
+  readonly visibilityTimeoutSeconds: number;
+  readonly concurrency: number;
+  readonly batchSize: number;
+  readonly flakyShare: number;
+  readonly schedulePeriodSeconds: number | undefined;
+  readonly note: (text: string) => void;
+}
+
 /**
  * The local flow as the soak runs it: a template copy with the soak's Timeout for EntityFunction, the
  * function's database settings (`databaseSettings`), and its SQS calls (the relay's too) through the fault
  * proxy that refuses or fails chosen events.
  */
-export async function startSoakFlow(options: {
-  config: LocalAwsConfig;
-  templatePath: string;
-  functionTimeoutSeconds: number;
-  dataDir: string;
-  database: { host: string; port: number; user: string; password: string; database: string };
-  databaseProxyPort: number;
-  secret: { arn: string; endpoint: string };
-  visibilityTimeoutSeconds: number;
-  concurrency: number;
-  batchSize: number;
-  flakyShare: number;
-  schedulePeriodSeconds: number | undefined;
-  note: (text: string) => void;
-}): Promise<SoakFlow> {
-  const stats: FlowStats = {
-    batches: 0,
-    failedRecords: 0,
-    timedOut: 0,
-    durations: [],
-    coldStarts: 0,
-    slowestInitMs: 0,
-    relayRuns: 0,
-    mappingErrors: 0,
-  };
+export async function startSoakFlow(options: SoakFlowOptions): Promise<SoakFlow> {
+  const stats = noStats();
   let sqsProxy: SqsFaultProxy | undefined;
   let isFlaky: (eventId: string) => boolean = () => false;
   const scratch = mkdtempSync(join(tmpdir(), "soak-template-"));
@@ -120,11 +114,9 @@ export async function startSoakFlow(options: {
  * The function reaches Postgres through the connection-cutting proxy, with its password from the rotating
  * secret; the schema migration goes straight to the database as its owner: the faults are for the function.
  */
-function databaseSettings(options: {
-  database: { host: string; port: number; user: string; password: string; database: string };
-  databaseProxyPort: number;
-  secret: { arn: string };
-}): Pick<LocalFlowOptions, "functionEnv" | "envVars"> {
+function databaseSettings(
+  options: Pick<SoakFlowOptions, "database" | "databaseProxyPort" | "secret">,
+): Pick<LocalFlowOptions, "functionEnv" | "envVars"> {
   const { database } = options;
   return {
     functionEnv: {
@@ -147,6 +139,19 @@ function databaseSettings(options: {
         DB_SECRET_ARN: "",
       },
     },
+  };
+}
+
+function noStats(): FlowStats {
+  return {
+    batches: 0,
+    failedRecords: 0,
+    timedOut: 0,
+    durations: [],
+    coldStarts: 0,
+    slowestInitMs: 0,
+    relayRuns: 0,
+    mappingErrors: 0,
   };
 }
 

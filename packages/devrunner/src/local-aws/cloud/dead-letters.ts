@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -76,6 +77,36 @@ export function redriveContent(
       ? { MessageGroupId: groupId ?? "redriven", MessageDeduplicationId: `redrive-${randomUUID()}` }
       : {}),
   };
+}
+
+/**
+ * Sends the dead-lettered messages with these ids back to the source queue (see `redriveContent`) and
+ * deletes them from the DLQ; the others are made visible again at once. Returns the ids it redrove.
+ */
+export async function redriveDeadLetters(
+  client: SQSClient,
+  dlqUrl: string,
+  sourceUrl: string,
+  messageIds: ReadonlySet<string>,
+): Promise<string[]> {
+  const messages = await receiveAll(client, dlqUrl, 30);
+  const redriven: string[] = [];
+  for (const message of messages) {
+    if (!messageIds.has(message.MessageId ?? "")) {
+      await client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: dlqUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
+      continue;
+    }
+    await client.send(new SendMessageCommand({ QueueUrl: sourceUrl, ...redriveContent(message, sourceUrl) }));
+    await client.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+    redriven.push(message.MessageId ?? "");
+  }
+  return redriven;
 }
 
 /** Every message in the queue, each once; a visibility timeout of 0 (listing) leaves them visible. */

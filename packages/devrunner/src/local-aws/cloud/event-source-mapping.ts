@@ -4,7 +4,7 @@ import {
   type Message,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { FunctionWorker, InvocationReport } from "../runtime/function-worker.ts";
 
 export interface MappingSettings {
@@ -15,6 +15,13 @@ export interface MappingSettings {
   readonly batchingWindowSeconds: number;
   readonly maximumConcurrency: number;
   readonly reportBatchItemFailures: boolean;
+}
+
+/** A batch handed to the function, before its outcome (`requestId` names the invocation and its logs). */
+export interface BatchStart {
+  readonly poller: number;
+  readonly records: readonly Message[];
+  readonly requestId: string;
 }
 
 export interface BatchOutcome {
@@ -38,6 +45,7 @@ export class LocalEventSourceMapping {
   private readonly workers: readonly FunctionWorker[];
   private readonly onBatch: (outcome: BatchOutcome) => void;
   private readonly onError: (error: unknown) => void;
+  private readonly onInvoke: (start: BatchStart) => void;
 
   constructor(options: {
     settings: MappingSettings;
@@ -45,12 +53,14 @@ export class LocalEventSourceMapping {
     workers: readonly FunctionWorker[];
     onBatch: (outcome: BatchOutcome) => void;
     onError: (error: unknown) => void;
+    onInvoke?: ((start: BatchStart) => void) | undefined;
   }) {
     this.settings = options.settings;
     this.client = options.client;
     this.workers = options.workers;
     this.onBatch = options.onBatch;
     this.onError = options.onError;
+    this.onInvoke = options.onInvoke ?? (() => undefined);
   }
 
   start(): void {
@@ -69,7 +79,9 @@ export class LocalEventSourceMapping {
       try {
         const records = await this.gather();
         if (records.length === 0 || !this.running) continue;
-        const report = await worker.invoke(this.toEvent(records));
+        const requestId = randomUUID();
+        this.onInvoke({ poller: index, records, requestId });
+        const report = await worker.invoke(this.toEvent(records), requestId);
         const failed = this.failedIds(records, report);
         const succeeded = records.filter((record) => !failed.has(record.MessageId ?? ""));
         await this.delete(succeeded);

@@ -1,13 +1,13 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
+import {
+  EMULATOR_REGION,
+  emulatorSqsClient,
+  startSqsEmulator,
+  type FauxqsServer,
+} from "@entity/adapters/sqs-emulator";
 import { resolveTemplateValue, type SamTemplate } from "../template/sam-template.ts";
-import { startFauxqs, type FauxqsServer } from "fauxqs";
-
-export const LOCAL_REGION = "us-east-1";
 
 /** An SQS client for the local emulator (explicit endpoint: its queue URLs name a host that need not resolve). */
-export function localSqsClient(endpoint: string, region: string = LOCAL_REGION): SQSClient {
-  return new SQSClient({ endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-}
+export const localSqsClient = emulatorSqsClient;
 
 export interface LocalQueue {
   readonly logicalId: string;
@@ -33,7 +33,7 @@ export interface LocalCloud {
 
 export interface LocalCloudOptions {
   readonly port?: number;
-  /** Default us-east-1. */
+  /** Default EMULATOR_REGION (us-east-1). */
   readonly region?: string;
   /** Replaces every queue's VisibilityTimeout, so failed records come back sooner in local runs. */
   readonly visibilityTimeoutSeconds?: number;
@@ -47,12 +47,41 @@ export async function startLocalCloud(
   template: SamTemplate,
   options: LocalCloudOptions = {},
 ): Promise<LocalCloud> {
-  const region = options.region ?? LOCAL_REGION;
-  const server = await startFauxqs({ port: options.port ?? 0, logger: false, defaultRegion: region });
-  const endpoint = `http://127.0.0.1:${server.port}`;
+  const { server, endpoint, region } = await startSqsEmulator({
+    port: options.port ?? 0,
+    region: options.region ?? EMULATOR_REGION,
+  });
   const queues = new Map<string, LocalQueue>();
-  const topics = new Map<string, { name: string; arn: string }>();
-  const resolveResource = (logicalId: string, attribute?: string): string | undefined => {
+  const topics = new Map<string, LocalTopic>();
+  const resolveResource = resourceResolver(queues, topics);
+  const resolve: Resolve = (value) =>
+    resolveTemplateValue(value, { "AWS::Region": region }, template, resolveResource);
+  const resources = Object.entries(template.resources);
+  createQueues(server, resources, resolve, options.visibilityTimeoutSeconds, queues);
+  createTopics(server, resources, resolve, topics);
+  subscribeQueues(server, resources, resolve, { queues, topics });
+  return {
+    server,
+    endpoint,
+    region,
+    queues,
+    topics,
+    resolveResource,
+    sdkEnvironment: sdkEnvironmentFor(endpoint, region),
+    stop: () => server.stop(),
+  };
+}
+
+type LocalTopic = { readonly name: string; readonly arn: string };
+type Resources = readonly [string, SamTemplate["resources"][string]][];
+type Resolve = (value: unknown) => string | undefined;
+
+/** `Ref` / `Fn::GetAtt` of the queues and topics created so far (the maps fill in as they are created). */
+function resourceResolver(
+  queues: ReadonlyMap<string, LocalQueue>,
+  topics: ReadonlyMap<string, LocalTopic>,
+): LocalCloud["resolveResource"] {
+  return (logicalId, attribute) => {
     const queue = queues.get(logicalId);
     if (queue)
       return attribute === "Arn"
@@ -66,10 +95,15 @@ export async function startLocalCloud(
     if (topic) return attribute === "TopicName" ? topic.name : topic.arn;
     return undefined;
   };
-  const resources = Object.entries(template.resources);
-  const resolve = (value: unknown): string | undefined =>
-    resolveTemplateValue(value, { "AWS::Region": region }, template, resolveResource);
+}
 
+function createQueues(
+  server: FauxqsServer,
+  resources: Resources,
+  resolve: Resolve,
+  visibilityTimeoutSeconds: number | undefined,
+  queues: Map<string, LocalQueue>,
+): void {
   // Queues without a redrive policy first: a redrive policy names its dead-letter queue's ARN.
   const queueResources = resources
     .filter(([, resource]) => resource.Type === "AWS::SQS::Queue")
@@ -82,30 +116,9 @@ export async function startLocalCloud(
     const fifo = properties.FifoQueue === true || properties.FifoQueue === "true";
     const givenName = resolve(properties.QueueName);
     const name = (givenName ?? logicalId) + (fifo && !(givenName ?? "").endsWith(".fifo") ? ".fifo" : "");
-    const attributes: Record<string, string> = {};
-    for (const attribute of [
-      "VisibilityTimeout",
-      "MessageRetentionPeriod",
-      "DelaySeconds",
-      "MaximumMessageSize",
-      "ReceiveMessageWaitTimeSeconds",
-      "ContentBasedDeduplication",
-    ]) {
-      const value = resolve(properties[attribute]);
-      if (value !== undefined) attributes[attribute] = value;
-    }
-    if (options.visibilityTimeoutSeconds !== undefined)
-      attributes.VisibilityTimeout = String(options.visibilityTimeoutSeconds);
-    if (fifo) attributes.FifoQueue = "true";
-    const redrive = properties.RedrivePolicy as
-      { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined;
-    if (redrive) {
-      attributes.RedrivePolicy = JSON.stringify({
-        deadLetterTargetArn: resolve(redrive.deadLetterTargetArn),
-        maxReceiveCount: Number(resolve(redrive.maxReceiveCount) ?? 10),
-      });
-    }
-    const created = server.createQueue(name, { attributes });
+    const created = server.createQueue(name, {
+      attributes: queueAttributes(properties, resolve, fifo, visibilityTimeoutSeconds),
+    });
     queues.set(logicalId, {
       logicalId,
       name: created.queueName,
@@ -113,15 +126,65 @@ export async function startLocalCloud(
       arn: created.queueArn,
     });
   }
+}
+
+function queueAttributes(
+  properties: Record<string, unknown>,
+  resolve: Resolve,
+  fifo: boolean,
+  visibilityTimeoutSeconds: number | undefined,
+): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const attribute of [
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "ReceiveMessageWaitTimeSeconds",
+    "ContentBasedDeduplication",
+  ]) {
+    const value = resolve(properties[attribute]);
+    if (value !== undefined) attributes[attribute] = value;
+  }
+  if (visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(visibilityTimeoutSeconds);
+  if (fifo) attributes.FifoQueue = "true";
+  const redrive = properties.RedrivePolicy as
+    { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined;
+  if (redrive) {
+    attributes.RedrivePolicy = JSON.stringify({
+      deadLetterTargetArn: resolve(redrive.deadLetterTargetArn),
+      maxReceiveCount: Number(resolve(redrive.maxReceiveCount) ?? 10),
+    });
+  }
+  return attributes;
+}
+
+function createTopics(
+  server: FauxqsServer,
+  resources: Resources,
+  resolve: Resolve,
+  topics: Map<string, LocalTopic>,
+): void {
   for (const [logicalId, resource] of resources.filter(([, r]) => r.Type === "AWS::SNS::Topic")) {
     const name = resolve(resource.Properties?.TopicName) ?? logicalId;
     topics.set(logicalId, { name, arn: server.createTopic(name).topicArn });
   }
+}
+
+/** The template's SNS -> SQS subscriptions (other protocols, and ends it does not create, are skipped). */
+function subscribeQueues(
+  server: FauxqsServer,
+  resources: Resources,
+  resolve: Resolve,
+  created: { queues: ReadonlyMap<string, LocalQueue>; topics: ReadonlyMap<string, LocalTopic> },
+): void {
   for (const [, resource] of resources.filter(([, r]) => r.Type === "AWS::SNS::Subscription")) {
     const properties = resource.Properties ?? {};
     if (properties.Protocol !== "sqs") continue;
-    const topic = [...topics.values()].find((candidate) => candidate.arn === resolve(properties.TopicArn));
-    const queue = [...queues.values()].find((candidate) => candidate.arn === resolve(properties.Endpoint));
+    const topicArn = resolve(properties.TopicArn);
+    const queueArn = resolve(properties.Endpoint);
+    const topic = [...created.topics.values()].find((candidate) => candidate.arn === topicArn);
+    const queue = [...created.queues.values()].find((candidate) => candidate.arn === queueArn);
     if (!topic || !queue) continue;
     const raw = resolve(properties.RawMessageDelivery) === "true";
     server.subscribe({
@@ -130,21 +193,15 @@ export async function startLocalCloud(
       attributes: { RawMessageDelivery: String(raw) },
     });
   }
+}
+
+function sdkEnvironmentFor(endpoint: string, region: string): Readonly<Record<string, string>> {
   return {
-    server,
-    endpoint,
-    region,
-    queues,
-    topics,
-    resolveResource,
-    sdkEnvironment: {
-      AWS_ENDPOINT_URL_SQS: endpoint,
-      AWS_ENDPOINT_URL_SNS: endpoint,
-      AWS_REGION: region,
-      AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-    },
-    stop: () => server.stop(),
+    AWS_ENDPOINT_URL_SQS: endpoint,
+    AWS_ENDPOINT_URL_SNS: endpoint,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
   };
 }

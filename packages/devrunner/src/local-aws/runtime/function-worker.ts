@@ -3,6 +3,8 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { endLine, megabytes, reportLine, startLine, timeoutLine } from "./log-lines.ts";
+import { InvocationLogSplitter } from "./invocation-logs.ts";
+import { DEBUGGING_TIME_BUDGET_MS, type InspectorSettings } from "./inspector.ts";
 
 export interface LambdaErrorPayload {
   readonly errorType: string;
@@ -26,6 +28,7 @@ export interface InvocationReport {
 }
 
 type WorkerMessage =
+  | { type: "inspector"; port: number; url: string | undefined }
   | { type: "ready"; initDurationMs: number; maxRssKb: number }
   | { type: "init-error"; initDurationMs: number; error: LambdaErrorPayload }
   | { type: "result"; requestId: string; response: unknown; durationMs: number; maxRssKb: number }
@@ -43,14 +46,29 @@ export interface FunctionSettings {
   readonly memorySizeMb: number;
 }
 
+/** Which invocation of which environment wrote a piece of the function's output. */
+export interface LogOrigin {
+  /** Undefined outside an invocation (the init phase, a timer of the function's). */
+  readonly requestId: string | undefined;
+  readonly stream: "stdout" | "stderr";
+}
+
+/** Where the function's own output (its logs) goes, with which invocation wrote it. */
+export type LogSink = (chunk: Buffer, origin?: LogOrigin) => void;
+
+/** After its result, how long an invocation waits for its last log lines (its end markers). */
+const LOG_END_WAIT_MS = 2000;
+
 export interface FunctionWorkerOptions extends Partial<FunctionSettings> {
   /** Where the function's own output (its logs) goes. */
-  readonly logSink: (chunk: Buffer) => void;
+  readonly logSink: LogSink;
   /**
    * The process's environment until the function's arrives (see `workerBootEnvironment`): Node needs none,
    * NODE_COMPILE_CACHE makes its start faster.
    */
   readonly bootEnv?: Readonly<Record<string, string>>;
+  /** The Node inspector on a port (a debugger attaches there); the Timeout is then not enforced. */
+  readonly inspector?: InspectorSettings;
 }
 
 /** What a worker process starts with, from the devrunner's environment: PATH, HOME, NODE_COMPILE_CACHE. */
@@ -67,7 +85,8 @@ export function workerBootEnvironment(
 
 /**
  * One execution environment of the built function: a child process that stays warm between invocations,
- * like Lambda's. Killed at the function's Timeout (and then replaced on the next invoke).
+ * like Lambda's. Killed at the function's Timeout (and then replaced on the next invoke), unless a debugger
+ * may be holding it at a breakpoint (`inspector`).
  */
 export class FunctionWorker {
   private child: ChildProcess | undefined;
@@ -78,6 +97,8 @@ export class FunctionWorker {
   private forked: ChildProcess | undefined;
   /** The environment's peak memory as last reported (at init, after each invocation), in kilobytes. */
   private lastMaxRssKb = 0;
+  /** Invocations whose end marker has not come through on both streams yet. */
+  private readonly logEnds = new Map<string, { streams: number; done: () => void }>();
 
   /** Settings now, or later with `configure` (after `prestart`). */
   constructor(options: FunctionWorkerOptions) {
@@ -101,21 +122,27 @@ export class FunctionWorker {
     void this.start();
   }
 
-  async invoke(event: unknown): Promise<InvocationReport> {
-    const requestId = randomUUID();
+  async invoke(event: unknown, requestId: string = randomUUID()): Promise<InvocationReport> {
     const started = performance.now();
     const init = await this.start();
     if (init.error) {
       this.stop();
       const durationMs = performance.now() - started;
-      this.logLines(startLine(requestId), endLine(requestId), this.reportText(requestId, durationMs));
+      this.logLines(
+        requestId,
+        startLine(requestId),
+        endLine(requestId),
+        this.reportText(requestId, durationMs),
+      );
       return this.report(requestId, { status: "error", error: init.error }, durationMs, this.lastMaxRssKb);
     }
     const child = this.child!;
     const timeoutMs = this.settings!.timeoutMs;
-    const deadline = Date.now() + timeoutMs;
+    const debugging = this.options.inspector !== undefined;
+    const deadline = Date.now() + (debugging ? DEBUGGING_TIME_BUDGET_MS : timeoutMs);
+    const logsEnded = this.logsEnded(requestId);
     const outcome = await new Promise<WorkerMessage | "timeout" | "exit">((resolve) => {
-      const timer = setTimeout(() => resolve("timeout"), timeoutMs);
+      const timer = debugging ? undefined : setTimeout(() => resolve("timeout"), timeoutMs);
       const onMessage = (message: WorkerMessage): void => {
         if ((message.type === "result" || message.type === "error") && message.requestId === requestId)
           done(message);
@@ -131,11 +158,16 @@ export class FunctionWorker {
       child.on("exit", onExit);
       child.send({ type: "invoke", requestId, event, deadline });
     });
+    // The result can overtake the last lines on the pipes; a function that closed its stdout must not
+    // hang the invocation, hence the limit.
+    if (outcome !== "timeout" && outcome !== "exit") await settledWithin(logsEnded, LOG_END_WAIT_MS);
+    this.logEnds.delete(requestId);
     if (outcome === "timeout") {
       // Its peak memory before it is killed (Linux; else what it last reported): a timeout's REPORT says it too.
       const maxRssKb = Math.max(peakMemoryKb(child.pid), this.lastMaxRssKb);
       await this.kill(child);
       this.logLines(
+        requestId,
         timeoutLine(requestId, timeoutMs / 1000),
         endLine(requestId),
         this.reportText(requestId, timeoutMs, maxRssKb, true),
@@ -151,6 +183,7 @@ export class FunctionWorker {
         trace: [],
       };
       this.logLines(
+        requestId,
         `RequestId: ${requestId} Error: Runtime exited before it answered`,
         error.errorType,
         endLine(requestId),
@@ -196,8 +229,11 @@ export class FunctionWorker {
   }
 
   /** Lambda's own lines in the function's log stream (the timeout's, END, REPORT) when the process cannot write them. */
-  private logLines(...lines: string[]): void {
-    this.options.logSink(Buffer.from(lines.map((line) => `${line}\n`).join("")));
+  private logLines(requestId: string, ...lines: string[]): void {
+    this.options.logSink(Buffer.from(lines.map((line) => `${line}\n`).join("")), {
+      requestId,
+      stream: "stdout",
+    });
   }
 
   private reportText(requestId: string, durationMs: number, maxRssKb = this.lastMaxRssKb, timedOut = false) {
@@ -225,12 +261,22 @@ export class FunctionWorker {
     if (!this.settings) throw new Error("FunctionWorker: configure() the function before invoking it");
     const child = this.forked ?? this.fork();
     this.forked = undefined;
-    child.send({ type: "configure", env: { ...this.settings.env } });
-    child.stdout?.on("data", this.options.logSink);
-    child.stderr?.on("data", this.options.logSink);
+    const { inspector } = this.options;
+    child.send({
+      type: "configure",
+      env: { ...this.settings.env },
+      ...(inspector ? { inspector: { port: inspector.port, wait: inspector.waitForDebugger } } : {}),
+    });
+    this.readLogs(child);
     this.child = child;
     this.ready = new Promise((resolve) => {
       const onMessage = (message: WorkerMessage): void => {
+        if (message.type === "inspector")
+          inspector?.onListening?.({
+            port: message.port,
+            url: message.url,
+            waiting: inspector.waitForDebugger && message.url !== undefined,
+          });
         if (message.type !== "ready" && message.type !== "init-error") return;
         child.off("message", onMessage);
         this.initToReport = message.initDurationMs;
@@ -256,6 +302,33 @@ export class FunctionWorker {
     return this.ready;
   }
 
+  /** The function's output, each piece with the invocation that wrote it (see invocation-logs.ts). */
+  private readLogs(child: ChildProcess): void {
+    for (const stream of ["stdout", "stderr"] as const) {
+      const splitter = new InvocationLogSplitter(
+        (text, requestId) => this.options.logSink(text, { requestId, stream }),
+        (requestId) => this.logEndSeen(requestId),
+      );
+      child[stream]?.on("data", (chunk: Buffer) => splitter.push(chunk));
+      child[stream]?.on("end", () => {
+        splitter.flush();
+        for (const { done } of this.logEnds.values()) done();
+      });
+    }
+  }
+
+  /** Resolves when the invocation's end marker has come through on both streams (or they ended). */
+  private logsEnded(requestId: string): Promise<void> {
+    return new Promise((resolve) => this.logEnds.set(requestId, { streams: 2, done: resolve }));
+  }
+
+  private logEndSeen(requestId: string): void {
+    const waiting = this.logEnds.get(requestId);
+    if (!waiting) return;
+    waiting.streams -= 1;
+    if (waiting.streams === 0) waiting.done();
+  }
+
   private report(
     requestId: string,
     result: InvocationResult,
@@ -273,6 +346,12 @@ export class FunctionWorker {
       memorySizeMb: this.settings?.memorySizeMb ?? 0,
     };
   }
+}
+
+function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }
 
 /** Lambda's REPORT line for an invocation (as the function's log stream has it). */

@@ -1,10 +1,12 @@
 // The execution environment of a local invoke: a child process that loads the built function once (the
 // init phase) and runs invocations sent over IPC with a Lambda-like context, writing Lambda's START, END and
-// REPORT lines around each. Only Node built-ins and log-lines.ts (no imports of its own) here.
+// REPORT lines around each. Only Node built-ins and modules without imports of their own here.
 import { existsSync } from "node:fs";
+import inspector from "node:inspector";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { endLine, megabytes, reportLine, startLine } from "./log-lines.ts";
+import { invocationMarker } from "./invocation-logs.ts";
 
 interface InvokeMessage {
   readonly type: "invoke";
@@ -17,6 +19,12 @@ type Handler = (event: unknown, context: Record<string, unknown>) => Promise<unk
 
 function send(message: Record<string, unknown>): void {
   process.send?.(message);
+}
+
+/** Brackets an invocation's output on both streams, so the parent knows which invocation wrote what. */
+function mark(phase: "start" | "end", requestId: string): void {
+  process.stdout.write(invocationMarker(phase, requestId));
+  process.stderr.write(invocationMarker(phase, requestId));
 }
 
 function errorPayload(error: unknown): { errorType: string; errorMessage: string; trace: string[] } {
@@ -49,22 +57,55 @@ async function loadHandler(): Promise<Handler> {
 
 // The parent may start this process before it knows the function's environment (it overlaps Node's start
 // with its own set-up), so the environment arrives as the first message; the init phase starts then.
-const environment = await new Promise<Record<string, string>>((resolve) => {
-  const onMessage = (message: { type?: string; env?: Record<string, string> }): void => {
-    if (message.type !== "configure" || !message.env) return;
-    process.off("message", onMessage);
-    resolve(message.env);
-  };
-  process.on("message", onMessage);
-});
+interface ConfigureMessage {
+  readonly type?: string;
+  readonly env?: Record<string, string>;
+  readonly inspector?: { readonly port: number; readonly wait: boolean };
+}
+const configuration = await new Promise<Required<Pick<ConfigureMessage, "env">> & ConfigureMessage>(
+  (resolve) => {
+    const onMessage = (message: ConfigureMessage): void => {
+      if (message.type !== "configure" || !message.env) return;
+      process.off("message", onMessage);
+      resolve({ ...message, env: message.env });
+    };
+    process.on("message", onMessage);
+  },
+);
+const environment = configuration.env;
 for (const name of Object.keys(process.env)) if (!(name in environment)) delete process.env[name];
 Object.assign(process.env, environment);
-if (/--enable-source-maps/.test(environment.NODE_OPTIONS ?? "")) process.setSourceMapsEnabled(true);
+// A debugger resolves the TypeScript sources through the bundle's source maps; stack traces then name
+// them too.
+if (/--enable-source-maps/.test(environment.NODE_OPTIONS ?? "") || configuration.inspector)
+  process.setSourceMapsEnabled(true);
 if (environment.LAMBDA_TASK_ROOT) process.chdir(environment.LAMBDA_TASK_ROOT);
 
-const initStarted = performance.now();
+/**
+ * Opens the inspector before the init, so breakpoints in the function's module scope bind too; with
+ * `wait`, blocks until a debugger says "run" (Runtime.runIfWaitingForDebugger), as `sam local invoke -d`
+ * does. A port in use is an init error when waiting (nobody could attach), a note otherwise.
+ */
+async function openInspector(settings: { port: number; wait: boolean }): Promise<void> {
+  inspector.open(settings.port, "127.0.0.1", false);
+  const url = inspector.url();
+  // Sent before this process blocks: the parent tells the user where to attach.
+  await new Promise<void>((resolve) =>
+    process.send ? process.send({ type: "inspector", port: settings.port, url }, () => resolve()) : resolve(),
+  );
+  if (url && settings.wait) inspector.waitForDebugger();
+  else if (!url && settings.wait)
+    throw Object.assign(new Error(`the inspector cannot listen on 127.0.0.1:${settings.port} (in use?)`), {
+      name: "Runtime.InspectorUnavailable",
+    });
+}
+
+let initStarted = performance.now();
 let handler: Handler | undefined;
 try {
+  if (configuration.inspector) await openInspector(configuration.inspector);
+  // The time waiting for a debugger is not the function's init.
+  initStarted = performance.now();
   handler = await loadHandler();
 } catch (error) {
   send({ type: "init-error", initDurationMs: performance.now() - initStarted, error: errorPayload(error) });
@@ -94,6 +135,7 @@ process.on("message", (message: InvokeMessage) => {
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
   };
+  mark("start", message.requestId);
   logLine(startLine(message.requestId, context.functionVersion));
   const started = performance.now();
   const finish = (outcome: Record<string, unknown>): void => {
@@ -110,6 +152,7 @@ process.on("message", (message: InvokeMessage) => {
       }),
     );
     initDurationToReport = undefined;
+    mark("end", message.requestId);
     send({ ...outcome, requestId: message.requestId, durationMs, maxRssKb });
   };
   handler(message.event, context).then(

@@ -8,7 +8,7 @@ import {
   type DatabaseConnectionSettings,
   type EntityDatabase,
 } from "@entity/adapters/postgres";
-import { postgresTestImage } from "@entity/adapters/postgres-image";
+import { postgresTestImage, startPostgresContainer } from "@entity/adapters/postgres-image";
 import type { Kysely } from "kysely";
 import pg from "pg";
 
@@ -29,23 +29,11 @@ export async function withScratchDatabase<T>(
     const settings = parseDatabaseSettings(env, { poolMax: 2 });
     return onServer(settings, log, work);
   }
-  const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
-  const image = postgresTestImage(env);
-  log(`starting Postgres (${image})`);
-  const container = await new PostgreSqlContainer(image).start();
+  log(`starting Postgres (${postgresTestImage(env)})`);
+  const container = await startPostgresContainer(env);
   try {
-    const settings = parseDatabaseSettings(
-      {
-        DB_HOST: container.getHost(),
-        DB_PORT: String(container.getPort()),
-        DB_NAME: container.getDatabase(),
-        DB_USER: container.getUsername(),
-        DB_PASSWORD: container.getPassword(),
-        DB_SSL: "disable",
-      },
-      { poolMax: 2 },
-    );
-    return await migrated(settings, (db) => work(db, `a container (${image})`));
+    const settings = parseDatabaseSettings(container.env, { poolMax: 2 });
+    return await migrated(settings, (db) => work(db, `a container (${container.image})`));
   } finally {
     await container.stop();
   }

@@ -1,7 +1,7 @@
-import { InMemoryEventPublisher, ManualClock } from "@entity/adapters/memory";
-import { KyselyEntityStore, KyselyOutbox, type EntityDatabase } from "@entity/adapters/postgres";
-import { InMemoryDeadLetterQueue, createTestApp } from "@entity/adapters/testing";
-import { createEntityService, type DeadLetterQueue, type EntityService } from "@entity/domain";
+import { InMemoryEventPublisher } from "@entity/adapters/memory";
+import type { EntityDatabase } from "@entity/adapters/postgres";
+import { InMemoryDeadLetterQueue, createTestApp, testServiceOn } from "@entity/adapters/testing";
+import type { DeadLetterQueue, EntityService } from "@entity/domain";
 import { sql, type Kysely } from "kysely";
 import { createSqsBatchHandler, type HandlerLogger } from "../../batch-handler.ts";
 import type { FuzzSession } from "./oracle.ts";
@@ -67,8 +67,6 @@ export function memoryTarget(sabotage: Sabotage = {}): FuzzTarget {
  */
 export async function postgresTarget(db: Kysely<EntityDatabase>): Promise<FuzzTarget> {
   const schemaAtStart = await describeSchema(db);
-  const repository = new KyselyEntityStore(db);
-  const outbox = new KyselyOutbox(db);
   return {
     name: "postgres",
     async begin() {
@@ -77,14 +75,8 @@ export async function postgresTarget(db: Kysely<EntityDatabase>): Promise<FuzzTa
       await db.deleteFrom("entity").execute();
       await db.deleteFrom("outbox").execute();
       const publisher = new InMemoryEventPublisher();
-      const service = createEntityService({
-        repository,
-        outbox,
-        publisher,
-        clock: new ManualClock(),
-      });
       return {
-        ...wire(service),
+        ...wire(testServiceOn(db, { publisher })),
         publishedEvents: () => publisher.published,
         stored: () => readStore(db),
         async schemaChanges() {

@@ -1,0 +1,74 @@
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { randomBytes } from "node:crypto";
+import { drainDeadLetters, redriveDeadLetters } from "../local-aws/cloud/dead-letters.ts";
+import { localSqsClient } from "../local-aws/cloud/local-cloud.ts";
+import type { LocalFlow } from "../local-aws/flow.ts";
+
+/** At most this many keys per publish from the page. */
+export const MAX_KEYS = 100;
+
+export interface PublishRequest {
+  readonly keys: readonly string[];
+  /** Through the topic (as the producers do) or straight to the function's queue. */
+  readonly via: "sns" | "queue";
+  readonly jsonBody: boolean;
+}
+
+/** The state-changing things the page can do, on the running flow's local cloud. */
+export class ConsoleActions {
+  private readonly flow: LocalFlow;
+  private readonly sqs;
+  private readonly sns;
+
+  constructor(flow: LocalFlow) {
+    this.flow = flow;
+    const { endpoint, region } = flow.cloud;
+    this.sqs = localSqsClient(endpoint, region);
+    this.sns = new SNSClient({
+      endpoint,
+      region,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+  }
+
+  /** Sends each key; returns the message ids, in order. */
+  async publish(request: PublishRequest): Promise<string[]> {
+    const topicArn = [...this.flow.cloud.topics.values()][0]?.arn;
+    if (request.via === "sns" && !topicArn)
+      throw new Error("the template has no SNS topic: send to the queue");
+    const ids: string[] = [];
+    for (const key of request.keys) {
+      const body = request.jsonBody ? JSON.stringify({ entity: key }) : key;
+      const sent =
+        request.via === "sns"
+          ? await this.sns.send(new PublishCommand({ TopicArn: topicArn, Message: body }))
+          : await this.sqs.send(new SendMessageCommand({ QueueUrl: this.flow.queue.url, MessageBody: body }));
+      ids.push(sent.MessageId ?? "?");
+    }
+    return ids;
+  }
+
+  /** Moves the dead-lettered messages with these ids (all of them when none is given) back to the queue. */
+  async redrive(messageIds: readonly string[] | undefined): Promise<string[]> {
+    const dlq = this.flow.deadLetterQueue;
+    if (!dlq) throw new Error("the function's queue has no dead-letter queue in the template");
+    if (messageIds === undefined) {
+      const letters = await drainDeadLetters(this.sqs, dlq.url, this.flow.queue.url);
+      return letters.map((letter) => letter.messageId ?? "?");
+    }
+    return redriveDeadLetters(this.sqs, dlq.url, this.flow.queue.url, new Set(messageIds));
+  }
+
+  close(): void {
+    this.sqs.destroy();
+    this.sns.destroy();
+  }
+}
+
+/** A fresh, valid key: a new entity, observed now. */
+export function sampleKey(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").slice(0, 15);
+  const name = randomBytes(4).toString("hex").toUpperCase();
+  return `SAMPLE_ENTITY_${name}_${stamp}`;
+}

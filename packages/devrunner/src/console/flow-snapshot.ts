@@ -1,0 +1,83 @@
+import type { LocalQueue } from "../local-aws/cloud/local-cloud.ts";
+import type { LocalFlow } from "../local-aws/flow.ts";
+import type { FlowMonitor } from "./flow-monitor.ts";
+import { maskText, summariseBody } from "./log-lines.ts";
+import type { DatabaseSummary } from "./database-view.ts";
+
+const SHOWN_DEAD_LETTERS = 100;
+
+export interface QueueCounts {
+  readonly name: string;
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
+}
+
+export interface DeadLetterView {
+  readonly messageId: string;
+  readonly summary: string;
+  readonly body: string;
+  readonly receiveCount: number;
+  readonly reasonCode: string | undefined;
+  readonly reason: string | undefined;
+  readonly sentAt: string;
+}
+
+/** Everything the console's page draws, but the log lines (sent on demand): small enough to send often. */
+export function flowSnapshot(monitor: FlowMonitor, database: DatabaseSummary | undefined) {
+  const flow = monitor.attached;
+  if (!flow) return { ready: false as const };
+  const outbound = outboundQueue(flow);
+  return {
+    ready: true as const,
+    topic: [...flow.cloud.topics.values()][0]?.name,
+    queue: queueCounts(flow, flow.queue),
+    function: {
+      name: flow.prepared.definition.logicalId,
+      batchSize: flow.settings.batchSize,
+      environments: monitor.environmentStates(),
+      ...monitor.totals,
+    },
+    database: database ?? null,
+    outbound: outbound ? queueCounts(flow, outbound) : null,
+    deadLetterQueue: flow.deadLetterQueue ? queueCounts(flow, flow.deadLetterQueue) : null,
+    maxReceiveCount: flow.maxReceiveCount,
+    deadLetters: deadLetters(flow),
+    invocations: monitor.recentInvocations(),
+    otherLogLines: monitor.otherLogs.length,
+  };
+}
+
+function outboundQueue(flow: LocalFlow): LocalQueue | undefined {
+  const url = flow.prepared.env.OUTBOUND_QUEUE_URL;
+  return [...flow.cloud.queues.values()].find((queue) => queue.url === url);
+}
+
+function queueCounts(flow: LocalFlow, queue: LocalQueue): QueueCounts {
+  const inspected = flow.cloud.server.inspectQueue(queue.name);
+  return {
+    name: queue.name,
+    visible: inspected?.messages.ready.length ?? 0,
+    inFlight: inspected?.messages.inflight.length ?? 0,
+    delayed: inspected?.messages.delayed.length ?? 0,
+  };
+}
+
+/** The dead-letter queue's messages, read without receiving them (their receive counts stay as they are). */
+function deadLetters(flow: LocalFlow): DeadLetterView[] {
+  const dlq = flow.deadLetterQueue;
+  const inspected = dlq ? flow.cloud.server.inspectQueue(dlq.name) : undefined;
+  if (!inspected) return [];
+  const { ready, delayed, inflight } = inspected.messages;
+  return [...ready, ...delayed, ...inflight.map((entry) => entry.message)]
+    .slice(0, SHOWN_DEAD_LETTERS)
+    .map((message) => ({
+      messageId: message.messageId,
+      summary: summariseBody(message.body),
+      body: maskText(message.body.slice(0, 4000)),
+      receiveCount: message.approximateReceiveCount,
+      reasonCode: message.messageAttributes.failureCode?.StringValue,
+      reason: maskText(message.messageAttributes.failureReason?.StringValue ?? ""),
+      sentAt: new Date(message.sentTimestamp).toISOString(),
+    }));
+}

@@ -1,0 +1,96 @@
+import type { LocalFlow } from "../local-aws/flow.ts";
+import { MAX_KEYS, sampleKey, type ConsoleActions, type PublishRequest } from "./actions.ts";
+import { describe, type DatabaseView } from "./database-view.ts";
+import type { FlowMonitor } from "./flow-monitor.ts";
+import { maskValue } from "./log-lines.ts";
+
+export interface ApiContext {
+  readonly monitor: FlowMonitor;
+  readonly database: DatabaseView;
+  readonly actions: ConsoleActions;
+  readonly flow: LocalFlow;
+}
+
+export interface ApiAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+const ok = (body: unknown): ApiAnswer => ({ status: 200, body });
+const bad = (error: string): ApiAnswer => ({ status: 400, body: { error } });
+const notFound = (error: string): ApiAnswer => ({ status: 404, body: { error } });
+
+/** The JSON API behind the page. Bad input gets a 400 that says what was wrong. */
+export async function apiRoute(
+  method: string | undefined,
+  url: URL,
+  body: unknown,
+  context: ApiContext,
+): Promise<ApiAnswer> {
+  const route = `${method} ${url.pathname}`;
+  try {
+    switch (route) {
+      case "GET /api/invocation": {
+        const found = context.monitor.invocation(url.searchParams.get("id") ?? "");
+        return found ? ok(found) : notFound("no such invocation (the console keeps the last 50)");
+      }
+      case "GET /api/logs":
+        return ok({ lines: context.monitor.otherLogs });
+      case "GET /api/entity": {
+        const name = (url.searchParams.get("name") ?? "").trim();
+        if (!name) return bad("give an entity name, e.g. MY_CRYPTIC_ENTITY_XXX_YYY");
+        const entity = await context.database.entity(name);
+        return entity ? ok(maskValue(entity)) : notFound(`no entity named ${name}`);
+      }
+      case "GET /api/outbox":
+        return ok({ events: await context.database.outbox() });
+      case "POST /api/publish": {
+        const request = publishRequest(body);
+        if (typeof request === "string") return bad(request);
+        return ok({ messageIds: await context.actions.publish(request) });
+      }
+      case "POST /api/sample": {
+        const key = sampleKey();
+        const [messageId] = await context.actions.publish({ keys: [key], via: "sns", jsonBody: false });
+        return ok({ key, messageId });
+      }
+      case "POST /api/redrive": {
+        const ids = redriveIds(body);
+        if (typeof ids === "string") return bad(ids);
+        return ok({ redriven: await context.actions.redrive(ids) });
+      }
+      default:
+        return notFound(`no ${route}`);
+    }
+  } catch (error) {
+    return { status: 500, body: { error: describe(error) } };
+  }
+}
+
+/** `{keys: "K1 K2" | ["K1", "K2"], via: "sns" | "queue", jsonBody?: boolean}`, or what is wrong with it. */
+export function publishRequest(body: unknown): PublishRequest | string {
+  if (!body || typeof body !== "object") return "expected a JSON object {keys, via}";
+  const { keys, via, jsonBody } = body as Record<string, unknown>;
+  const list =
+    typeof keys === "string"
+      ? keys.split(/\s+/).filter(Boolean)
+      : Array.isArray(keys) && keys.every((key) => typeof key === "string")
+        ? keys
+        : undefined;
+  if (!list) return "keys: expected text (keys separated by spaces or new lines) or a list of texts";
+  if (list.length === 0) return "keys: give at least one key";
+  if (list.length > MAX_KEYS) return `keys: at most ${MAX_KEYS} at once, got ${list.length}`;
+  if (via !== "sns" && via !== "queue") return `via: expected "sns" or "queue", got ${JSON.stringify(via)}`;
+  if (jsonBody !== undefined && typeof jsonBody !== "boolean") return "jsonBody: expected true or false";
+  return { keys: list, via, jsonBody: jsonBody === true };
+}
+
+/** `{messageIds?: string[]}`: undefined (all) or the ids, or what is wrong with it. */
+function redriveIds(body: unknown): readonly string[] | undefined | string {
+  if (!body || typeof body !== "object") return "expected a JSON object {messageIds?}";
+  const { messageIds } = body as Record<string, unknown>;
+  if (messageIds === undefined) return undefined;
+  if (!Array.isArray(messageIds) || !messageIds.every((id) => typeof id === "string"))
+    return "messageIds: expected a list of message ids";
+  return messageIds;
+}
