@@ -14,6 +14,8 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { peakRss, progress, sample, timeCommand, type Sample } from "./measure.ts";
 import { barChart } from "./svg.ts";
+import { sameIoThroughput } from "./same-io-floor.ts";
+import { throughputFigure } from "./throughput.ts";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
 const quick = values.quick;
@@ -226,30 +228,26 @@ record({
   met: bundleKb <= 1024,
 });
 
-// 8, 9. handler throughput vs raw pg.
+// 8, 9. handler throughput vs raw pg and vs the same-I/O floor.
 progress("handler throughput");
-const throughput10 = await handlerThroughput(10, quick ? 30 : 100);
-const raw10 = await rawThroughput(10, quick ? 30 : 100);
-record({
-  figure: "handler throughput, SQS batches of 10",
-  value: throughput10,
-  unit: "records/s",
-  baseline: raw10,
-  target: ">= 60 % of raw pg",
-  met: throughput10 >= 0.6 * raw10,
-  note: `${((throughput10 / raw10) * 100).toFixed(0)} % of raw pg`,
-});
-const throughput1000 = await handlerThroughput(1000, quick ? 3 : 8);
-const raw1000 = await rawThroughput(1000, quick ? 3 : 8);
-record({
-  figure: "handler throughput, batches of 1,000",
-  value: throughput1000,
-  unit: "records/s",
-  baseline: raw1000,
-  target: ">= 40 % of raw pg",
-  met: throughput1000 >= 0.4 * raw1000,
-  note: `${((throughput1000 / raw1000) * 100).toFixed(0)} % of raw pg`,
-});
+for (const [batchSize, batches] of [
+  [10, quick ? 30 : 100],
+  [1000, quick ? 3 : 8],
+] as const)
+  record(
+    await throughputFigure(batchSize, quick ? 1 : 3, {
+      handler: () => handlerThroughput(batchSize, batches),
+      sameIoFloor: () =>
+        sameIoThroughput({
+          db: dbConfig,
+          sqs: outboundQueue(),
+          batchSize,
+          batches,
+          freshKey: () => freshKey(`FLOOR_${batchSize}`),
+        }),
+      rawPg: () => rawThroughput(batchSize, batches),
+    }),
+  );
 
 // 10. peak RSS.
 progress("peak RSS");
@@ -467,4 +465,9 @@ async function rawThroughput(batchSize: number, batches: number): Promise<number
   const elapsed = performance.now() - startedAt;
   await client.end();
   return (batchSize * batches * 1000) / elapsed;
+}
+
+/** The queue the imported handler sends to (set up by handlerThroughput's first call). */
+function outboundQueue(): { endpoint: string; queueUrl: string } {
+  return { endpoint: process.env.AWS_ENDPOINT_URL_SQS!, queueUrl: process.env.OUTBOUND_QUEUE_URL! };
 }
