@@ -5,6 +5,7 @@ import { functionLogs } from "../cli/print-invocation.ts";
 import { printBatch, printFlowReady, printScheduledRun } from "../cli/print-flow.ts";
 import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
 import { startLocalFlow } from "../local-aws/flow.ts";
+import { linkSession, servedDatabase, topicPublisher } from "../session-link/work.ts";
 
 export const UP_SPEC = {
   name: "up",
@@ -42,6 +43,11 @@ export function upCommand(argv: readonly string[]): Promise<number> {
       note: (text) => void process.stderr.write(`${text}\n`),
     });
     writeUpState(request.config.stateFile, flow.upState(process.pid));
+    const embedded = flow.prepared.embedded;
+    const link = await linkSession(request.config, {
+      ...(embedded ? { database: servedDatabase(embedded, request.dataDir) } : {}),
+      publish: topicPublisher(flow.upState(process.pid)),
+    });
     printFlowReady(flow);
     await new Promise<void>((resolveStop) => {
       process.once("SIGINT", resolveStop);
@@ -49,6 +55,7 @@ export function upCommand(argv: readonly string[]): Promise<number> {
     });
     process.stdout.write("stopping\n");
     removeUpState(request.config.stateFile);
+    await link?.close();
     await flow.stop();
     return 0;
   });
