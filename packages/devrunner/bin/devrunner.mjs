@@ -66,7 +66,7 @@ if (linked !== undefined) {
 }
 
 async function handOff(command) {
-  const { LINKED_COMMANDS, handOffToSession, linkSocketPath } = await import("../src/session-link/link.ts");
+  const { LINKED_COMMANDS, handOffToSession, linkSocketPath } = await import("./session-link.mjs");
   if (!LINKED_COMMANDS.includes(command) || process.env.DEVRUNNER_NO_SESSION === "1") return undefined;
   const request = { command, argv: process.argv.slice(3), cwd: process.cwd(), env: process.env };
   return handOffToSession(request, linkSocketPath(process.env, join(packageDir, "..", "..")));
