@@ -13,15 +13,14 @@ const packageDir = join(here, "..");
 const source = join(packageDir, "src", "cli.ts");
 
 async function bundled() {
-  // The same freshness check `invoke` uses for the Lambda bundle (Node runs the .ts file as is).
-  const { newestModification } = await import("../src/local-aws/build.ts");
+  // The same freshness check `invoke` uses for the Lambda bundle.
+  const { newestModification } = await import("./newest-modification.mjs");
   const outdir = join(packageDir, ".bundle");
   const bundle = join(outdir, "cli.mjs");
   const sources = ["devrunner", "domain", "adapters"].map((name) => join(packageDir, "..", name, "src"));
   if (
     existsSync(bundle) &&
-    statSync(bundle).mtimeMs >=
-      newestModification([...sources, join(packageDir, "package.json"), join(here, "devrunner.mjs")])
+    statSync(bundle).mtimeMs >= newestModification([...sources, join(packageDir, "package.json"), here])
   )
     return bundle;
   const { build } = await import("esbuild");
