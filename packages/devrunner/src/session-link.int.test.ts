@@ -38,6 +38,11 @@ describe("a running session takes linked commands", () => {
       expect(invalid.stdout).toMatch(/^invalid/m);
       expect(invalid.code).toBe(1);
 
+      // A command line the command refuses runs in its own process, which says so (exit 2).
+      const badUsage = await launch(["process", "--no-such-flag", "KEY_20220608T043249"], env);
+      expect(badUsage.stderr).not.toContain("held by the running session");
+      expect(badUsage.code).toBe(2);
+
       const elsewhere = await launch(["process", "--db", "memory", "MEMORY_20220608T043249"], env);
       expect(elsewhere.stderr).not.toContain("held by the running session");
       expect(elsewhere.stdout).toMatch(/^created\s+MEMORY_20220608T043249/m);

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { namesDatabase, parseDatabaseSettings } from "@entity/adapters/postgres";
 import { parseCommand } from "../cli/flags.ts";
+import { recordLastCommand } from "../cli/last-command.ts";
 import type { Output } from "../cli/output.ts";
 import { runProcess } from "../cli/process-report.ts";
 import { DEFAULT_PGLITE_DIR, describeTarget, localAwsConfigFor, productionPolicy } from "../cli/target.ts";
@@ -76,7 +77,9 @@ async function linkedProcess(
   database: SessionDatabase | undefined,
 ): Promise<number | { declined: string }> {
   if (!database) return { declined: "the session holds no embedded database" };
-  const { values, positionals } = parseCommand(PROCESS_SPEC, request.argv);
+  const parsed = parseOrDecline(() => parseCommand(PROCESS_SPEC, request.argv));
+  if ("declined" in parsed) return parsed;
+  const { values, positionals } = parsed;
   const { env } = request;
   // What the client would open itself must be what the session holds; anything else runs there.
   if (values.help || positionals.length === 0 || values["env-file"] !== undefined)
@@ -93,6 +96,7 @@ async function linkedProcess(
   } catch {
     return { declined: "a production environment name (the client reports it)" };
   }
+  recordLastCommand("process", request.argv, env.INIT_CWD ?? request.cwd);
   const target = { kind: "pglite", dataDir } as const;
   const output = linkOutput(values.json, sink);
   output.note(`target: ${describeTarget(target)} (held by the running session)`);
@@ -106,12 +110,23 @@ async function linkedPublish(
   publish: SessionHost["publish"],
 ): Promise<number | { declined: string }> {
   if (!publish) return { declined: "the session has no topic" };
-  const { values, positionals } = parseCommand(PUBLISH_SPEC, request.argv);
+  const parsed = parseOrDecline(() => parseCommand(PUBLISH_SPEC, request.argv));
+  if ("declined" in parsed) return parsed;
+  const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) return { declined: "not a plain publish run" };
   const messages = positionals.map((key) => (values["json-body"] ? JSON.stringify({ entity: key }) : key));
   const ids = await publish(messages);
   positionals.forEach((key, index) => sink.out(`published ${ids[index] ?? "?"} ${key}\n`));
   return 0;
+}
+
+/** A command line the command itself would refuse: it runs there, to say so with its own exit code. */
+function parseOrDecline<T extends object>(parse: () => T): T | { declined: string } {
+  try {
+    return parse();
+  } catch (error) {
+    return { declined: `bad usage: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }
 
 function linkOutput(json: boolean, sink: LinkSink): Output {
