@@ -54,4 +54,21 @@ describe("a running session takes linked commands", () => {
     expect(alone.stderr).not.toContain("held by the running session");
     expect(alone.stdout).toMatch(/^duplicate\s+LINKED_20220608T043249/m);
   });
+
+  it("publishes through up's topic and runs process on the embedded database up serves", async () => {
+    const env = isolatedEnv();
+    const up = startCli(["up", "--port", "0", "--parameter-overrides", "MaximumConcurrency=1"], env);
+    try {
+      await up.waitFor(/^ready:/m, 90_000);
+      const published = await launch(["publish", "UP_LINKED_20220608T043249"], env);
+      expect(published.stdout).toMatch(/^published [0-9a-f-]+ UP_LINKED_20220608T043249/);
+      await up.waitFor(/ok\s+\S+ sns: UP_LINKED_20220608T043249/, 30_000);
+      // The function wrote the key into the database up serves; process sees it there.
+      const processed = await launch(["process", "UP_LINKED_20220608T043249"], env);
+      expect(processed.stderr).toContain("held by the running session");
+      expect(processed.stdout).toMatch(/^duplicate\s+UP_LINKED_20220608T043249/m);
+    } finally {
+      await up.stop();
+    }
+  });
 });
