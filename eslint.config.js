@@ -10,6 +10,8 @@ export default tseslint.config(
       "**/*.js",
       "**/*.cjs",
       "**/*.mjs",
+      // Types of the launcher's plain-JavaScript modules (they are not linted either).
+      "packages/devrunner/bin/*.d.mts",
       "bench/results/**",
       ".devrunner/**",
     ],

@@ -8,20 +8,19 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 module.enableCompileCache?.();
-// The same freshness check `invoke` uses for the Lambda bundle (Node runs the .ts file as is).
-const { newestModification } = await import("../src/local-aws/build.ts");
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = join(here, "..");
 const source = join(packageDir, "src", "cli.ts");
 
 async function bundled() {
+  // The same freshness check `invoke` uses for the Lambda bundle.
+  const { newestModification } = await import("./newest-modification.mjs");
   const outdir = join(packageDir, ".bundle");
   const bundle = join(outdir, "cli.mjs");
   const sources = ["devrunner", "domain", "adapters"].map((name) => join(packageDir, "..", name, "src"));
   if (
     existsSync(bundle) &&
-    statSync(bundle).mtimeMs >=
-      newestModification([...sources, join(packageDir, "package.json"), join(here, "devrunner.mjs")])
+    statSync(bundle).mtimeMs >= newestModification([...sources, join(packageDir, "package.json"), here])
   )
     return bundle;
   const { build } = await import("esbuild");
@@ -55,5 +54,19 @@ async function bundled() {
   return bundle;
 }
 
-const useSources = process.argv[2] === "watch" || process.env.DEVRUNNER_FROM_SOURCE === "1";
-await import(pathToFileURL(useSources ? source : await bundled()).href);
+// A running `up` or `watch` of this checkout takes `process` and `publish` over (src/session-link): no
+// bundle to load, no database to open here.
+const linked = await handOff(process.argv[2]);
+if (linked !== undefined) {
+  process.exitCode = linked;
+} else {
+  const useSources = process.argv[2] === "watch" || process.env.DEVRUNNER_FROM_SOURCE === "1";
+  await import(pathToFileURL(useSources ? source : await bundled()).href);
+}
+
+async function handOff(command) {
+  const { LINKED_COMMANDS, handOffToSession, linkSocketPath } = await import("./session-link.mjs");
+  if (!LINKED_COMMANDS.includes(command) || process.env.DEVRUNNER_NO_SESSION === "1") return undefined;
+  const request = { command, argv: process.argv.slice(3), cwd: process.cwd(), env: process.env };
+  return handOffToSession(request, linkSocketPath(process.env, join(packageDir, "..", "..")));
+}

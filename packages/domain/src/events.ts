@@ -23,13 +23,9 @@ export interface EntityEvent {
  * (a redelivery of it is a duplicate), so the key alone identifies its event.
  */
 export function eventIdForKey(key: string): string {
-  const hex = toHex(sha256(`entity-event:${key}`))
-    .slice(0, 32)
-    .split("");
-  hex[12] = "8";
-  hex[16] = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  const h = hex.join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  const h = toHex(sha256(`entity-event:${key}`));
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 export function entityEvent(

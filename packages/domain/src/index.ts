@@ -45,6 +45,7 @@ export {
   type DeliveryResult,
   type OutboxPolicy,
 } from "./delivery.ts";
+export { deliveryPipeline, type DeliveryPipeline } from "./delivery-pipeline.ts";
 export {
   createEntityService,
   eventsToDeliver,

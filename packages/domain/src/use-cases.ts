@@ -42,6 +42,11 @@ export interface ProcessOptions {
   readonly chunkSize?: number;
   /** Asked before each unit of work; true fails the rest (retryable) without touching them. */
   readonly shouldStop?: () => boolean;
+  /**
+   * Told each chunk's results once its units of work have committed, so their events can go out while
+   * the next chunk is processed (see `deliveryPipeline`).
+   */
+  readonly onCommitted?: (results: readonly ProcessResult[]) => void;
 }
 
 export type AcceptedOutcome = "created" | "updated" | "stale" | "duplicate";
@@ -171,12 +176,9 @@ export function createEntityService(deps: EntityServiceDependencies): EntityServ
         fail(parsed.slice(start), new DeadlineReachedError("stopped before this item: the time ran out"));
         break;
       }
-      unavailable = await processBisecting(
-        parsed.slice(start, start + chunkSize),
-        fail,
-        blockedGroups,
-        results,
-      );
+      const chunk = parsed.slice(start, start + chunkSize);
+      unavailable = await processBisecting(chunk, fail, blockedGroups, results);
+      options.onCommitted?.(chunk.map((item) => results[item.index]!));
     }
     return results;
   }

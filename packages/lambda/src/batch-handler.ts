@@ -1,14 +1,15 @@
 import {
   PortUnavailableError,
-  eventsToDeliver,
+  deliveryPipeline,
   type DeadLetter,
+  type DeliveryResult,
   type DeadLetterQueue,
   type EntityService,
   type ProcessRequest,
   type ProcessResult,
 } from "@entity/domain";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { invocationDeadline, type InvocationDeadline } from "./deadline.ts";
+import { invocationDeadline } from "./deadline.ts";
 import { logDelivery } from "./delivery-log.ts";
 import type { HandlerLogger } from "./logger.ts";
 import { decodeRecordBody, type DecodedBody } from "./record-body.ts";
@@ -70,9 +71,15 @@ export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchH
     const { requests, letters } = decodeRecords(records);
     const failed = new Set<string>();
 
+    // Each chunk's events go out straight after its commit, while the next chunk is processed.
+    const shouldStop = (): boolean => deadline.timeIsShort();
+    const pipeline = deliveryPipeline((done, options) => service.deliverEvents(done, options), {
+      shouldStop,
+    });
     const processed = await deadline.bound(
-      service.processEntities(requests, { chunkSize, shouldStop: () => deadline.timeIsShort() }),
+      service.processEntities(requests, { chunkSize, shouldStop, onCommitted: pipeline.add }),
     );
+    const delivered = deadline.bound(pipeline.done());
     const results = processed === "interrupted" ? [] : processed;
     if (processed === "interrupted") {
       logger.warn("time ran out while processing; the batch's records will be retried", {
@@ -80,6 +87,8 @@ export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchH
       });
       for (const request of requests) failed.add(request.messageId);
     }
+    // Deliveries already under way finish before the invocation ends, whatever happens next.
+    await delivered;
     throwWhenUnavailable(results, logger);
     results.forEach((result, index) => {
       const request = requests[index]!;
@@ -88,7 +97,7 @@ export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchH
       else if (result.outcome === "failed") failed.add(result.messageId);
     });
 
-    const published = await deliver(results, deadline, failed);
+    const published = settleDelivery(results, await delivered, failed);
     const unsent = letters.length > 0 ? (await deps.deadLetters.send(letters)).failed : [];
     for (const messageId of unsent) {
       logger.error("could not move the record to the dead-letter queue; it will be retried", { messageId });
@@ -108,16 +117,12 @@ export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchH
     return { batchItemFailures };
   };
 
-  /** Delivers the results' events; a record whose event is neither published nor parked is retried. */
-  async function deliver(
+  /** Logs the results' delivery; a record whose event is neither published nor parked is retried. */
+  function settleDelivery(
     results: readonly ProcessResult[],
-    deadline: InvocationDeadline,
+    delivery: DeliveryResult | "interrupted",
     failed: Set<string>,
-  ): Promise<number> {
-    if (eventsToDeliver(results).length === 0) return 0;
-    const delivery = await deadline.bound(
-      service.deliverEvents(results, { shouldStop: () => deadline.timeIsShort() }),
-    );
+  ): number {
     const settled = new Set<string>();
     if (delivery === "interrupted") {
       logger.warn("time ran out while publishing; events stay pending for a redelivery or the relay");

@@ -65,6 +65,7 @@ export class KyselyOutbox implements Outbox {
   async settle(outcome: PublishResult, policy: SettlePolicy): Promise<{ parked: readonly ParkedEvent[] }> {
     const ids = [...outcome.published, ...outcome.failed.map((failure) => failure.eventId)];
     if (ids.length === 0) return { parked: [] };
+    if (outcome.failed.length === 0) return this.markPublished(outcome.published, policy.now);
     const ok = [...outcome.published.map(() => true), ...outcome.failed.map(() => false)];
     const errors = [...outcome.published.map(() => null), ...outcome.failed.map((failure) => failure.reason)];
     const permanent = [
@@ -107,6 +108,19 @@ export class KyselyOutbox implements Outbox {
         select event_id, entity_name, last_error, attempts from behind
       `.execute(this.db);
       return { parked: result.rows.map(toParkedEvent) };
+    } catch (error) {
+      throw toPortError(error);
+    }
+  }
+
+  /** The common case, every event sent: one plain update, none of the failure bookkeeping. */
+  private async markPublished(eventIds: readonly string[], now: Date): Promise<{ parked: [] }> {
+    try {
+      await sql`
+        update outbox set attempts = attempts + 1, published_at = ${now.toISOString()}::timestamptz
+        where event_id = any(${[...eventIds]}::text[]) and published_at is null
+      `.execute(this.db);
+      return { parked: [] };
     } catch (error) {
       throw toPortError(error);
     }

@@ -21,7 +21,9 @@ export const DEFAULT_SEND_LIMITS: SendLimits = {
   maxBatchBytes: SQS_MAX_MESSAGE_BYTES,
   maxAttempts: 3,
   backoffMillis: 100,
-  parallelRequests: 8,
+  // The SDK's HTTP agent keeps up to 50 sockets; past ~32 requests in flight a batch of 1,000 events
+  // (100 requests) gains nothing (bench/same-io-floor.ts tries 8, 32 and 100).
+  parallelRequests: 32,
 };
 
 export interface SendFailure {
@@ -67,8 +69,10 @@ export async function sendInBatches(
   let callErrors = 0;
   let lastCallError: unknown;
   const chunks = chunkBySizeAndCount(sendable, limits.maxBatchBytes);
-  // Requests go out several at a time; on a FIFO queue one at a time, so a group's order is kept.
-  const parallel = queueUrl.endsWith(".fifo") ? 1 : limits.parallelRequests;
+  // Requests go out several at a time. On a FIFO queue a group's order holds only between requests sent
+  // one after the other, so they go one at a time when a group spans requests (an ordered relay's round
+  // takes one event per entity, so its groups never do).
+  const parallel = queueUrl.endsWith(".fifo") && groupSpansChunks(chunks) ? 1 : limits.parallelRequests;
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < chunks.length) {
@@ -129,6 +133,18 @@ async function sendWithRetries(
     if (pending.length > 0) await sleep(limits.backoffMillis * 2 ** (attempt - 1) * (0.5 + Math.random()));
   }
   return { sent, failed };
+}
+
+function groupSpansChunks(chunks: readonly (readonly { message: OutgoingMessage }[])[]): boolean {
+  const chunkOfGroup = new Map<string | undefined, number>();
+  for (const [index, chunk] of chunks.entries()) {
+    for (const { message } of chunk) {
+      const seenIn = chunkOfGroup.get(message.MessageGroupId);
+      if (seenIn !== undefined && seenIn !== index) return true;
+      chunkOfGroup.set(message.MessageGroupId, index);
+    }
+  }
+  return false;
 }
 
 /** Size as SQS counts it: the body plus each attribute's name, type and value. */

@@ -115,6 +115,26 @@ describe("SqsEventPublisher on fauxqs", () => {
     );
   });
 
+  it("on a FIFO queue keeps each entity's order when its events span requests, and sends disjoint groups at once", async () => {
+    const queue = newQueue({}, true);
+    // Three entities, 12 events each, interleaved: every entity's events span the 4 requests.
+    const spanning = sampleEvents(36, "SPAN").map((event, i) => ({ ...event, entityName: `SPAN_${i % 3}` }));
+    // 30 entities, one event each: no group spans two requests.
+    const disjoint = sampleEvents(30, "DISJOINT");
+    const publisher = new SqsEventPublisher({ queueUrl: queue.url, client: () => client });
+    expect((await publisher.publish(spanning)).published).toHaveLength(36);
+    expect((await publisher.publish(disjoint)).published).toHaveLength(30);
+    const messages = server.inspectQueue(queue.name)?.messages.ready ?? [];
+    expect(messages).toHaveLength(66);
+    for (const group of ["SPAN_0", "SPAN_1", "SPAN_2"]) {
+      const received = messages
+        .filter((message) => message.messageGroupId === group)
+        .map((message) => message.messageDeduplicationId);
+      const sent = spanning.filter((event) => event.entityName === group).map((event) => event.eventId);
+      expect(received).toEqual(sent);
+    }
+  });
+
   it("on a FIFO queue takes events of 200-character entity names (their group fits 128 characters)", async () => {
     const queue = newQueue({}, true);
     const [event] = sampleEvents(1, "LONG");

@@ -7,13 +7,14 @@ function lastCommandPath(): string {
   return join(repositoryRoot(), ".devrunner", "last-command.json");
 }
 
-export function recordLastCommand(command: "process" | "invoke", argv: readonly string[]): void {
+export function recordLastCommand(
+  command: "process" | "invoke",
+  argv: readonly string[],
+  cwd = process.env.INIT_CWD ?? process.cwd(),
+): void {
   try {
     mkdirSync(dirname(lastCommandPath()), { recursive: true });
-    writeFileSync(
-      lastCommandPath(),
-      JSON.stringify({ command, argv, cwd: process.env.INIT_CWD ?? process.cwd() }),
-    );
+    writeFileSync(lastCommandPath(), JSON.stringify({ command, argv, cwd }));
   } catch {
     // Only a convenience for `watch`; never fail the command over it.
   }

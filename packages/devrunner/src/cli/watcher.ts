@@ -9,6 +9,8 @@ import { repositoryRoot } from "./paths.ts";
 export interface Rerunner {
   run(reason: string): Promise<void>;
   close(): Promise<void>;
+  /** What stays open between runs (lent to linked commands, see session-link/). */
+  readonly state: WatchSession.WatchState;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function rerunOnChange(
       await run(next);
     }
   };
-  return { run, close: () => state.close() };
+  return { run, close: () => state.close(), state };
 }
 
 async function runGeneration(

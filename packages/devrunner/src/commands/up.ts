@@ -8,6 +8,7 @@ import { printBatch, printFlowReady, printScheduledRun } from "../cli/print-flow
 import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
 import { startLocalFlow } from "../local-aws/flow.ts";
 import { FlowMonitor, openConsole, teeLogs } from "../console/index.ts";
+import { linkSession, servedDatabase, topicPublisher } from "../session-link/work.ts";
 
 export const UP_SPEC = {
   name: "up",
@@ -81,6 +82,11 @@ export function upCommand(argv: readonly string[]): Promise<number> {
     const browserConsole = monitor && (await openConsole(flow, monitor, browserPort));
     writeUpState(request.config.stateFile, flow.upState(process.pid));
     if (browserConsole) process.stdout.write(`console ${browserConsole.url}\n`);
+    const embedded = flow.prepared.embedded;
+    const link = await linkSession(request.config, {
+      ...(embedded ? { database: servedDatabase(embedded, request.dataDir) } : {}),
+      publish: topicPublisher(flow.upState(process.pid)),
+    });
     printFlowReady(flow);
     await new Promise<void>((resolveStop) => {
       process.once("SIGINT", resolveStop);
@@ -89,6 +95,7 @@ export function upCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write("stopping\n");
     removeUpState(request.config.stateFile);
     await browserConsole?.stop();
+    await link?.close();
     await flow.stop();
     return 0;
   });

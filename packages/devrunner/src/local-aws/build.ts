@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { LocalAwsConfig } from "./config.ts";
 import { LocalAwsError } from "./errors.ts";
 import { samFunction, type SamTemplate } from "./template/sam-template.ts";
+import { newestModification } from "../../bin/newest-modification.mjs";
 
 const SOURCES = [
   "packages/domain/src",
@@ -88,22 +89,4 @@ export async function ensureBuilt(
 function moduleOf(handler: string): string {
   const dot = handler.lastIndexOf(".");
   return dot > 0 ? handler.slice(0, dot) : "index";
-}
-
-/** Newest modification time (ms) of the files under these paths (folders walked, node_modules and dist skipped). */
-export function newestModification(paths: readonly string[]): number {
-  let newest = 0;
-  const visit = (path: string): void => {
-    if (!existsSync(path)) return;
-    const stats = statSync(path);
-    if (stats.isDirectory()) {
-      for (const entry of readdirSync(path)) {
-        if (entry !== "node_modules" && entry !== "dist" && !entry.startsWith(".")) visit(join(path, entry));
-      }
-    } else {
-      newest = Math.max(newest, stats.mtimeMs);
-    }
-  };
-  for (const path of paths) visit(path);
-  return newest;
 }
