@@ -6,9 +6,13 @@
 # Needs Node 24 and pnpm (`source .ci/env.sh` installs both). Use `sam build --build-in-source` (set in
 # samconfig.toml) so the workspace's node_modules are used in place.
 
+# `sam build --cached` never skips a makefile build (aws-sam-cli #2989), so the target keeps its own cache
+# (.aws-sam/makefile-cache, one bundle per content hash of its inputs): unchanged sources are a copy, not
+# an esbuild run, for every function of every `sam build` (and the devrunner, which runs these targets).
+
 # Every function of the template is the same bundle (one entry point per handler).
 build-EntityFunction build-OutboxRelayFunction build-MigrationFunction:
 	@test -d node_modules || pnpm install --frozen-lockfile
-	node packages/lambda/scripts/build.ts --outdir "$(ARTIFACTS_DIR)" --no-zip $(BUILD_FLAGS)
+	node packages/lambda/scripts/cached-build.ts --outdir "$(ARTIFACTS_DIR)" $(BUILD_FLAGS)
 
 .PHONY: build-EntityFunction build-OutboxRelayFunction build-MigrationFunction

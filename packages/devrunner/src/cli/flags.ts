@@ -13,6 +13,9 @@ interface FlagDefinition {
   readonly help: string;
 }
 
+/** SAM flags that only configure its Docker containers: accepted, so SAM's command lines work here. */
+const DOCKER_ONLY = "SAM's Docker option: accepted, no effect here (no container)";
+
 /** Every flag of every command, defined once: parsing and --help both come from here. */
 export const FLAGS = {
   db: {
@@ -36,7 +39,14 @@ export const FLAGS = {
     default: false,
     help: "allow a production ENV (prod, production, prd, or the project's)",
   },
-  template: { type: "string", short: "t", default: "template.yaml", value: "FILE", help: "the SAM template" },
+  template: {
+    type: "string",
+    short: "t",
+    // SAM's own placeholder: found as SAM finds it (see discoverTemplate in cli/sam-options.ts).
+    default: "template.[yaml|yml|json]",
+    value: "FILE",
+    help: "the SAM template (default: SAM_TEMPLATE_FILE, else template.yaml, .yml or .json here)",
+  },
   "env-vars": {
     type: "string",
     short: "n",
@@ -103,6 +113,40 @@ export const FLAGS = {
     help: "the console's port on 127.0.0.1 (default 9740, or a free one when that is taken; 0 picks one)",
   },
   "no-console": { type: "boolean", default: false, help: "do not serve the local console" },
+  // #14 part 6: parity with `sam local invoke` (SAM's own flags, same names; see cli/sam-options.ts).
+  "no-event": { type: "boolean", default: false, help: "invoke with an empty event ({})" },
+  "log-file": { type: "string", short: "l", value: "FILE", help: "append the function's logs to FILE" },
+  region: {
+    type: "string",
+    value: "REGION",
+    help: "the region of the local cloud, the function and its ARNs (default AWS_REGION, else us-east-1)",
+  },
+  profile: { type: "string", value: "NAME", help: "the AWS profile the function's SDK uses" },
+  "config-file": {
+    type: "string",
+    value: "FILE",
+    help: "SAM's config file (default samconfig.toml next to the template)",
+  },
+  "config-env": { type: "string", value: "NAME", help: "its environment (default: default)" },
+  "account-id": { type: "string", default: "123456789012", value: "ID", help: "the account in ARNs" },
+  "queue-name": {
+    type: "string",
+    value: "NAME",
+    help: "the queue in the eventSourceARN (default entity-queue)",
+  },
+  "skip-pull-image": { type: "boolean", default: false, help: DOCKER_ONLY },
+  "mount-symlinks": { type: "boolean", default: false, help: DOCKER_ONLY },
+  "force-image-build": { type: "boolean", default: false, help: DOCKER_ONLY },
+  shutdown: { type: "boolean", default: false, help: DOCKER_ONLY },
+  "no-memory-limit": { type: "boolean", default: false, help: DOCKER_ONLY },
+  "docker-network": { type: "string", value: "X", help: DOCKER_ONLY },
+  "container-host": { type: "string", value: "X", help: DOCKER_ONLY },
+  "container-host-interface": { type: "string", value: "X", help: DOCKER_ONLY },
+  "invoke-image": { type: "string", value: "X", help: DOCKER_ONLY },
+  "add-host": { type: "string", value: "X", help: DOCKER_ONLY },
+  "layer-cache-basedir": { type: "string", value: "X", help: DOCKER_ONLY },
+  "container-env-vars": { type: "string", value: "X", help: DOCKER_ONLY },
+  "docker-volume-basedir": { type: "string", short: "v", value: "X", help: DOCKER_ONLY },
 } as const satisfies Record<string, FlagDefinition>;
 
 export type FlagName = keyof typeof FLAGS;

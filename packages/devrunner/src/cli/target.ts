@@ -42,9 +42,17 @@ export function productionPolicy(allowProd: boolean): ProductionPolicy {
   return { allowed: allowProd, pattern: loadProductionPattern(repositoryRoot()) };
 }
 
-/** The local-AWS core's config for this command: its environment (with --env-file) and the repository. */
-export function localAwsConfigFor(env: Readonly<Record<string, string | undefined>>): LocalAwsConfig {
-  return localAwsConfig(env, { repositoryRoot: repositoryRoot() });
+/**
+ * The local-AWS core's config for this command: its environment (with --env-file), the repository and
+ * the region (--region, else AWS_REGION, AWS_DEFAULT_REGION, us-east-1: the same in every command).
+ */
+export function localAwsConfigFor(
+  env: Readonly<Record<string, string | undefined>>,
+  region?: string,
+): LocalAwsConfig {
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
+    throw new UsageError(`--region must name an AWS region like eu-west-1, not '${region}'`);
+  return localAwsConfig(env, { repositoryRoot: repositoryRoot(), region });
 }
 
 /** Memory when asked, Postgres when the environment names one, else the embedded PGlite folder. */

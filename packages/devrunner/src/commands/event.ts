@@ -1,21 +1,27 @@
 import { writeFileSync } from "node:fs";
 import { UsageError } from "../cli/errors.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
+import { withSamConfig } from "../cli/sam-options.ts";
+import { localAwsConfigFor } from "../cli/target.ts";
 import { sampleSqsEvent } from "../local-aws/sample-events.ts";
 
 export const EVENT_SPEC = {
   name: "event",
-  synopsis: "event sqs|sns|fifo KEY... [--json-body] [--out FILE]",
+  synopsis:
+    "event sqs|sns|fifo KEY... [--json-body] [--out FILE] [--region R] [--account-id ID] [--queue-name Q]",
   description: `Writes an SQS event for \`devrunner invoke --event\` (or \`sam local invoke --event\`) carrying the keys:
   sqs   plain SQS records whose body is the key
   sns   records whose body is an SNS notification envelope (SNS -> SQS without raw delivery)
   fifo  FIFO records, message group = the entity name
-Bodies are JSON-escaped correctly, whatever the key holds.`,
-  flags: ["json-body", "out"],
-} as const satisfies CommandSpec<"json-body" | "out">;
+Bodies are JSON-escaped correctly, whatever the key holds. The ARNs name the region \`up\` and \`invoke\` use
+(--region, else AWS_REGION, else us-east-1), like \`sam local generate-event sqs receive-message\`.`,
+  flags: ["json-body", "out", "region", "account-id", "queue-name"],
+} as const satisfies CommandSpec<"json-body" | "out" | "region" | "account-id" | "queue-name">;
 
 export function eventCommand(argv: readonly string[]): Promise<number> {
-  return runCommand(EVENT_SPEC, argv, (values, positionals) => {
+  // samconfig.toml's [default.global.parameters] region, as every command reads it.
+  const withConfig = withSamConfig(EVENT_SPEC, "local_generate_event", argv, process.env);
+  return runCommand(EVENT_SPEC, withConfig, (values, positionals) => {
     const [kind, ...keys] = positionals;
     if (kind !== "sqs" && kind !== "sns" && kind !== "fifo") {
       throw new UsageError(
@@ -23,7 +29,15 @@ export function eventCommand(argv: readonly string[]): Promise<number> {
       );
     }
     if (keys.length === 0) throw new UsageError("event: give at least one KEY");
-    const text = `${JSON.stringify(sampleSqsEvent(kind, keys, { jsonBody: values["json-body"] }), null, 2)}\n`;
+    if (!/^\d{12}$/.test(values["account-id"]))
+      throw new UsageError(`event: --account-id must be 12 digits, not '${values["account-id"]}'`);
+    const origin = {
+      region: localAwsConfigFor(process.env, values.region).region,
+      accountId: values["account-id"],
+      ...(values["queue-name"] === undefined ? {} : { queueName: values["queue-name"] }),
+    };
+    const event = sampleSqsEvent(kind, keys, origin, { jsonBody: values["json-body"] });
+    const text = `${JSON.stringify(event, null, 2)}\n`;
     if (values.out) {
       writeFileSync(values.out, text);
       process.stderr.write(

@@ -1,4 +1,5 @@
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
+import { discoverTemplate } from "../cli/sam-options.ts";
 import { userPath } from "../cli/paths.ts";
 import { commandEnvironment, embeddedDataDir, localAwsConfigFor } from "../cli/target.ts";
 import { runSoakCommand, soakLimits } from "../soak/command.ts";
@@ -33,7 +34,7 @@ export function soakCommand(argv: readonly string[]): Promise<number> {
       ...limits,
       env,
       config: localAwsConfigFor(env),
-      templatePath: userPath(values.template),
+      templatePath: discoverTemplate(values.template, env).path,
       dataDir: embeddedDataDir(env),
       cpuHog: values["cpu-hog"],
       json: values.json,

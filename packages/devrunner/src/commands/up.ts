@@ -3,6 +3,7 @@ import { debugPort, describeInspector } from "../cli/debugger.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { FUNCTION_FLAGS, resolveFunctionRequest } from "../cli/function-target.ts";
 import { functionLogs } from "../cli/print-invocation.ts";
+import { withSamConfig } from "../cli/sam-options.ts";
 import { printBatch, printFlowReady, printScheduledRun } from "../cli/print-flow.ts";
 import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
 import { startLocalFlow } from "../local-aws/flow.ts";
@@ -40,7 +41,9 @@ From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]
 >;
 
 export function upCommand(argv: readonly string[]): Promise<number> {
-  return runCommand(UP_SPEC, argv, async (values, positionals) => {
+  // samconfig.toml as \`sam local start-lambda\` reads it: its region, env-vars, parameter overrides.
+  const withConfig = withSamConfig(UP_SPEC, "local_start_lambda", argv, process.env);
+  return runCommand(UP_SPEC, withConfig, async (values, positionals) => {
     const port = wholeNumber("--port", values.port);
     const visibility = values["visibility-timeout"];
     const period = values["schedule-period"];

@@ -2,6 +2,7 @@
 // the project is the code on disk at that moment; `WatchState` carries what stays open between runs.
 import { readJsonFile } from "../cli/args.ts";
 import { parseCommand } from "../cli/flags.ts";
+import { withSamConfig } from "../cli/sam-options.ts";
 import { resolveFunctionRequest } from "../cli/function-target.ts";
 import { createOutput } from "../cli/output.ts";
 import { userPath } from "../cli/paths.ts";
@@ -40,7 +41,10 @@ export async function openWatchState(
     const app = await openDevApp({ target, env });
     return { kind: "process", keys: positionals, json: values.json, app, close: () => app.close() };
   }
-  const { values, positionals } = parseCommand(INVOKE_SPEC, argv);
+  const { values, positionals } = parseCommand(
+    INVOKE_SPEC,
+    withSamConfig(INVOKE_SPEC, "local_invoke", argv, process.env),
+  );
   const request = resolveFunctionRequest("invoke", values, positionals);
   const eventPath =
     values.event === undefined || values.event === "-" ? values.event : userPath(values.event);

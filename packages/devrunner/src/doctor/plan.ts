@@ -3,6 +3,7 @@ import { parseParameterOverrides, readJsonFile } from "../cli/args.ts";
 import { resolveFunctionEnvironment, type EnvVarsFile } from "../local-aws/template/function-environment.ts";
 import { loadTemplate, pickFunction, validateEnvVarsFile } from "../local-aws/prepare.ts";
 import { displayPath, userPath } from "../cli/paths.ts";
+import { discoverTemplate } from "../cli/sam-options.ts";
 import {
   chooseDatabase,
   loadCommandEnvironment,
@@ -38,7 +39,7 @@ export interface DoctorFlags {
  */
 export function planDoctor(flags: DoctorFlags): DoctorPlan {
   const { env: hostEnv } = loadCommandEnvironment(flags["env-file"] && userPath(flags["env-file"]));
-  const templatePath = userPath(flags.template);
+  const templatePath = discoverTemplate(flags.template, hostEnv).path;
   const template = loadTemplate(templatePath);
   const envVarsPath = flags["env-vars"] && userPath(flags["env-vars"]);
   const envVars: EnvVarsFile | undefined = envVarsPath

@@ -111,6 +111,7 @@ async function warmEnvironments(
             {
               template,
               hostEnv: options.config.hostEnv,
+              region: options.config.region,
               parameterOverrides: options.parameterOverrides,
               functionEnv: prepared.env,
               cloud: prepared.cloud,

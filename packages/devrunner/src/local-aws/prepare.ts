@@ -13,6 +13,7 @@ import {
 } from "./template/function-environment.ts";
 import { refuseProduction, type ProductionPolicy } from "./production.ts";
 import type { FunctionWorker } from "./runtime/function-worker.ts";
+import { noteArchitectureOnce } from "./runtime/architecture.ts";
 import {
   customResourcesBefore,
   prestartResourceWorker,
@@ -76,6 +77,7 @@ export interface PrepareOptions {
 export async function prepareFunction(options: PrepareOptions): Promise<PreparedFunction> {
   const template = loadTemplate(options.templatePath, options.templateLabel);
   const definition = pickFunction(template, options.logicalId);
+  noteArchitectureOnce(definition, options.note);
   const resources = customResourcesBefore(template, definition.logicalId);
   // Their execution environments start now: Node's start-up overlaps the build check and the database.
   const resourceWorkers = resources.map(() => prestartResourceWorker());
@@ -109,6 +111,7 @@ async function prepareWithResources(
     customResources = await prepareCustomResources(resources, resourceWorkers, {
       ...options,
       hostEnv: options.config.hostEnv,
+      region: options.config.region,
       template,
       built,
       functionEnv,
@@ -194,7 +197,9 @@ async function startFunction(
   const [build, ownCloud, embedded] = await startTogether(
     built(definition.logicalId),
     !cloud && needsCloud
-      ? import("./cloud/local-cloud.ts").then(({ startLocalCloud }) => startLocalCloud(template))
+      ? import("./cloud/local-cloud.ts").then(({ startLocalCloud }) =>
+          startLocalCloud(template, { region: options.config.region }),
+        )
       : undefined,
     needsEmbedded
       ? import("./embedded/embedded-database.ts").then(({ serveEmbeddedDatabase, describeSessionEvent }) =>
@@ -211,7 +216,12 @@ async function startFunction(
   }
   const functionEnv: Record<string, string> = { ...environment.values, ...embedded?.environment };
   const env: Record<string, string> = {
-    ...lambdaRuntimeEnvironment(definition, build.artifactsDir, options.config.hostEnv),
+    ...lambdaRuntimeEnvironment(
+      definition,
+      build.artifactsDir,
+      options.config.hostEnv,
+      options.config.region,
+    ),
     ...functionEnv,
     ...(cloud ? cloud.sdkEnvironment : {}),
   };

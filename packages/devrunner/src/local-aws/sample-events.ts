@@ -3,21 +3,31 @@ import { parseEntityKey } from "@entity/domain";
 
 export type EventKind = "sqs" | "sns" | "fifo";
 
-const REGION = "eu-west-1";
-const ACCOUNT = "123456789012";
+/** Where the event says it comes from (`sam local generate-event`'s --region, --account-id, --queue-name). */
+export interface EventOrigin {
+  /** The config's region (LocalAwsConfig.region), the one `up` and `invoke` use. */
+  readonly region: string;
+  readonly accountId?: string;
+  /** Default entity-queue (entity-queue.fifo for FIFO records). */
+  readonly queueName?: string;
+}
 
 /** An SQS event as Lambda delivers it, carrying these keys: plain bodies, SNS envelopes, or FIFO records. */
 export function sampleSqsEvent(
   kind: EventKind,
   keys: readonly string[],
+  origin: EventOrigin,
   options: { jsonBody?: boolean } = {},
 ) {
-  const queueName = kind === "fifo" ? "entity-queue.fifo" : "entity-queue";
+  const { region } = origin;
+  const account = origin.accountId ?? "123456789012";
+  const queueName = origin.queueName ?? (kind === "fifo" ? "entity-queue.fifo" : "entity-queue");
   const sentAt = Date.now();
   return {
     Records: keys.map((key, index) => {
       const payload = options.jsonBody ? JSON.stringify({ entity: key }) : key;
-      const body = kind === "sns" ? snsEnvelope(payload) : payload;
+      const body =
+        kind === "sns" ? snsEnvelope(payload, `arn:aws:sns:${region}:${account}:entity-topic`) : payload;
       const parsed = parseEntityKey(key);
       return {
         messageId: randomUUID(),
@@ -39,18 +49,16 @@ export function sampleSqsEvent(
         messageAttributes: {},
         md5OfBody: createHash("md5").update(body).digest("hex"),
         eventSource: "aws:sqs",
-        eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${queueName}`,
-        awsRegion: REGION,
+        eventSourceARN: `arn:aws:sqs:${region}:${account}:${queueName}`,
+        awsRegion: region,
       };
     }),
   };
 }
 
 /** The JSON body SNS delivers to SQS without raw delivery (pretty-printed, as SNS does). */
-export function snsEnvelope(
-  message: string,
-  topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:entity-topic`,
-): string {
+export function snsEnvelope(message: string, topicArn: string): string {
+  const region = topicArn.split(":")[3];
   return JSON.stringify(
     {
       Type: "Notification",
@@ -60,8 +68,8 @@ export function snsEnvelope(
       Timestamp: new Date().toISOString(),
       SignatureVersion: "1",
       Signature: "EXAMPLE",
-      SigningCertURL: `https://sns.${REGION}.amazonaws.com/SimpleNotificationService-example.pem`,
-      UnsubscribeURL: `https://sns.${REGION}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${topicArn}:example`,
+      SigningCertURL: `https://sns.${region}.amazonaws.com/SimpleNotificationService-example.pem`,
+      UnsubscribeURL: `https://sns.${region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${topicArn}:example`,
     },
     null,
     2,

@@ -175,6 +175,7 @@ export async function startSchedules(
     const env = companionEnvironment(schedule.definition, artifactsDir, {
       template,
       hostEnv: options.config.hostEnv,
+      region: options.config.region,
       parameterOverrides: options.parameterOverrides,
       functionEnv: prepared.env,
       cloud: prepared.cloud,

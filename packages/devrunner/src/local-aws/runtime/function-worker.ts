@@ -1,7 +1,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { endLine, megabytes, reportLine, startLine, timeoutLine } from "./log-lines.ts";
 import { InvocationLogSplitter } from "./invocation-logs.ts";
 import { DEBUGGING_TIME_BUDGET_MS, type InspectorSettings } from "./inspector.ts";
 
@@ -28,7 +29,7 @@ export interface InvocationReport {
 
 type WorkerMessage =
   | { type: "inspector"; port: number; url: string | undefined }
-  | { type: "ready"; initDurationMs: number }
+  | { type: "ready"; initDurationMs: number; maxRssKb: number }
   | { type: "init-error"; initDurationMs: number; error: LambdaErrorPayload }
   | { type: "result"; requestId: string; response: unknown; durationMs: number; maxRssKb: number }
   | { type: "error"; requestId: string; error: LambdaErrorPayload; durationMs: number; maxRssKb: number };
@@ -94,6 +95,8 @@ export class FunctionWorker {
   private readonly options: FunctionWorkerOptions;
   private settings: FunctionSettings | undefined;
   private forked: ChildProcess | undefined;
+  /** The environment's peak memory as last reported (at init, after each invocation), in kilobytes. */
+  private lastMaxRssKb = 0;
   /** Invocations whose end marker has not come through on both streams yet. */
   private readonly logEnds = new Map<string, { streams: number; done: () => void }>();
 
@@ -124,14 +127,22 @@ export class FunctionWorker {
     const init = await this.start();
     if (init.error) {
       this.stop();
-      return this.report(requestId, { status: "error", error: init.error }, performance.now() - started, 0);
+      const durationMs = performance.now() - started;
+      this.logLines(
+        requestId,
+        startLine(requestId),
+        endLine(requestId),
+        this.reportText(requestId, durationMs),
+      );
+      return this.report(requestId, { status: "error", error: init.error }, durationMs, this.lastMaxRssKb);
     }
     const child = this.child!;
+    const timeoutMs = this.settings!.timeoutMs;
     const debugging = this.options.inspector !== undefined;
-    const deadline = Date.now() + (debugging ? DEBUGGING_TIME_BUDGET_MS : this.settings!.timeoutMs);
+    const deadline = Date.now() + (debugging ? DEBUGGING_TIME_BUDGET_MS : timeoutMs);
     const logsEnded = this.logsEnded(requestId);
     const outcome = await new Promise<WorkerMessage | "timeout" | "exit">((resolve) => {
-      const timer = debugging ? undefined : setTimeout(() => resolve("timeout"), this.settings!.timeoutMs);
+      const timer = debugging ? undefined : setTimeout(() => resolve("timeout"), timeoutMs);
       const onMessage = (message: WorkerMessage): void => {
         if ((message.type === "result" || message.type === "error") && message.requestId === requestId)
           done(message);
@@ -152,18 +163,35 @@ export class FunctionWorker {
     if (outcome !== "timeout" && outcome !== "exit") await settledWithin(logsEnded, LOG_END_WAIT_MS);
     this.logEnds.delete(requestId);
     if (outcome === "timeout") {
-      this.stop();
-      return this.report(requestId, { status: "timeout" }, this.settings!.timeoutMs, 0);
+      // Its peak memory before it is killed (Linux; else what it last reported): a timeout's REPORT says it too.
+      const maxRssKb = Math.max(peakMemoryKb(child.pid), this.lastMaxRssKb);
+      await this.kill(child);
+      this.logLines(
+        requestId,
+        timeoutLine(requestId, timeoutMs / 1000),
+        endLine(requestId),
+        this.reportText(requestId, timeoutMs, maxRssKb, true),
+      );
+      return this.report(requestId, { status: "timeout" }, timeoutMs, maxRssKb);
     }
     if (outcome === "exit") {
-      this.stop();
+      await this.kill(child);
+      const durationMs = performance.now() - started;
       const error = {
         errorType: "Runtime.ExitError",
         errorMessage: "the function's process exited before it answered",
         trace: [],
       };
-      return this.report(requestId, { status: "error", error }, performance.now() - started, 0);
+      this.logLines(
+        requestId,
+        `RequestId: ${requestId} Error: Runtime exited before it answered`,
+        error.errorType,
+        endLine(requestId),
+        this.reportText(requestId, durationMs),
+      );
+      return this.report(requestId, { status: "error", error }, durationMs, this.lastMaxRssKb);
     }
+    if (outcome.type === "result" || outcome.type === "error") this.lastMaxRssKb = outcome.maxRssKb;
     if (outcome.type === "result")
       return this.report(
         requestId,
@@ -187,6 +215,36 @@ export class FunctionWorker {
     this.child?.kill("SIGKILL");
     this.child = undefined;
     this.ready = undefined;
+  }
+
+  /** Stops the environment and waits (briefly) until its output has all arrived, so lines after it stay after it. */
+  private async kill(child: ChildProcess): Promise<void> {
+    const closed = new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      child.once("close", () => resolve());
+      setTimeout(resolve, 1000).unref();
+    });
+    this.stop();
+    await closed;
+  }
+
+  /** Lambda's own lines in the function's log stream (the timeout's, END, REPORT) when the process cannot write them. */
+  private logLines(requestId: string, ...lines: string[]): void {
+    this.options.logSink(Buffer.from(lines.map((line) => `${line}\n`).join("")), {
+      requestId,
+      stream: "stdout",
+    });
+  }
+
+  private reportText(requestId: string, durationMs: number, maxRssKb = this.lastMaxRssKb, timedOut = false) {
+    return reportLine({
+      requestId,
+      durationMs,
+      memorySizeMb: this.settings?.memorySizeMb ?? 0,
+      maxMemoryUsedMb: megabytes(maxRssKb),
+      initDurationMs: this.initToReport,
+      timedOut,
+    });
   }
 
   private fork(): ChildProcess {
@@ -222,6 +280,7 @@ export class FunctionWorker {
         if (message.type !== "ready" && message.type !== "init-error") return;
         child.off("message", onMessage);
         this.initToReport = message.initDurationMs;
+        if (message.type === "ready") this.lastMaxRssKb = message.maxRssKb;
         resolve(
           message.type === "ready"
             ? { initDurationMs: message.initDurationMs }
@@ -283,7 +342,7 @@ export class FunctionWorker {
       result,
       durationMs,
       initDurationMs,
-      maxMemoryUsedMb: Math.ceil(maxRssKb / 1024),
+      maxMemoryUsedMb: megabytes(maxRssKb),
       memorySizeMb: this.settings?.memorySizeMb ?? 0,
     };
   }
@@ -295,17 +354,18 @@ function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }
 
-/** Lambda's REPORT line. */
+/** Lambda's REPORT line for an invocation (as the function's log stream has it). */
 export function formatReport(report: InvocationReport): string {
-  const parts = [
-    `REPORT RequestId: ${report.requestId}`,
-    `Duration: ${report.durationMs.toFixed(2)} ms`,
-    `Billed Duration: ${Math.ceil(report.durationMs)} ms`,
-    `Memory Size: ${report.memorySizeMb} MB`,
-    `Max Memory Used: ${report.maxMemoryUsedMb} MB`,
-  ];
-  if (report.initDurationMs !== undefined)
-    parts.push(`Init Duration: ${report.initDurationMs.toFixed(2)} ms`);
-  if (report.result.status === "timeout") parts.push("Status: timeout");
-  return parts.join("\t");
+  return reportLine({ ...report, timedOut: report.result.status === "timeout" });
+}
+
+/** A process's peak resident memory (VmHWM) in kilobytes, where /proc tells it (Linux); else 0. */
+function peakMemoryKb(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
 }

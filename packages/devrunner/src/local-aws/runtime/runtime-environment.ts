@@ -74,12 +74,13 @@ export function resolveProperties(
   return properties;
 }
 
+/** The variables Lambda sets; `region` is the config's (LocalAwsConfig.region), the same as the local cloud's. */
 export function lambdaRuntimeEnvironment(
   definition: SamFunctionDefinition,
   taskRoot: string,
   hostEnv: Readonly<Record<string, string | undefined>>,
+  region = hostEnv.AWS_REGION ?? hostEnv.AWS_DEFAULT_REGION ?? "us-east-1",
 ): Record<string, string> {
-  const region = hostEnv.AWS_REGION ?? hostEnv.AWS_DEFAULT_REGION ?? "us-east-1";
   const passThrough = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -107,6 +108,8 @@ export function lambdaRuntimeEnvironment(
     _HANDLER: definition.handler,
     TZ: ":UTC",
     LANG: "en_US.UTF-8",
+    // What `sam local` sets, so code can tell a local run (as it can under SAM).
+    AWS_SAM_LOCAL: "true",
   };
 }
 
@@ -141,6 +144,8 @@ export async function startTogether(
 export interface CompanionContext extends EnvVarsFileContext {
   readonly template: SamTemplate;
   readonly hostEnv: Readonly<Record<string, string | undefined>>;
+  /** The config's region (LocalAwsConfig.region). */
+  readonly region: string;
   readonly parameterOverrides: Readonly<Record<string, string>>;
   /** The main function's environment: companions reach its database. */
   readonly functionEnv: Readonly<Record<string, string>>;
@@ -164,7 +169,7 @@ export function companionEnvironment(
       .map((name) => [name, functionEnv[name]!]),
   );
   return {
-    ...lambdaRuntimeEnvironment(service, artifactsDir, context.hostEnv),
+    ...lambdaRuntimeEnvironment(service, artifactsDir, context.hostEnv, context.region),
     ...resolveEnvironment(service, template, context.parameterOverrides, cloud).values,
     ...sameDatabase,
     ...envVarsFileValues(service, context, ["Parameters", service.logicalId]),

@@ -1,14 +1,9 @@
-import {
-  FunctionWorker,
-  formatReport,
-  type FunctionSettings,
-  type InvocationReport,
-} from "./function-worker.ts";
+import { FunctionWorker, type FunctionSettings, type InvocationReport } from "./function-worker.ts";
 
 /** What one invocation did, with the function's output while it ran (for `X-Amz-Log-Type: Tail`). */
 export interface CapturedInvocation {
   readonly report: InvocationReport;
-  /** The function's own output during this invocation, then its REPORT line. */
+  /** The function's output during this invocation, between Lambda's START line and its END and REPORT. */
   readonly logs: string;
 }
 
@@ -37,7 +32,8 @@ export class WarmEnvironments {
     try {
       environment.logs = [];
       const report = await environment.worker.invoke(event);
-      return { report, logs: `${Buffer.concat(environment.logs).toString()}${formatReport(report)}\n` };
+      // START, END and REPORT are in the output already, as in Lambda's log tail.
+      return { report, logs: Buffer.concat(environment.logs).toString() };
     } finally {
       environment.logs = undefined;
       this.release(environment);

@@ -1,9 +1,11 @@
 // The execution environment of a local invoke: a child process that loads the built function once (the
-// init phase) and runs invocations sent over IPC with a Lambda-like context. Only Node built-ins here.
+// init phase) and runs invocations sent over IPC with a Lambda-like context, writing Lambda's START, END and
+// REPORT lines around each. Only Node built-ins and modules without imports of their own here.
 import { existsSync } from "node:fs";
 import inspector from "node:inspector";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { endLine, megabytes, reportLine, startLine } from "./log-lines.ts";
 import { invocationMarker } from "./invocation-logs.ts";
 
 interface InvokeMessage {
@@ -105,9 +107,17 @@ try {
   // The time waiting for a debugger is not the function's init.
   initStarted = performance.now();
   handler = await loadHandler();
-  send({ type: "ready", initDurationMs: performance.now() - initStarted });
 } catch (error) {
   send({ type: "init-error", initDurationMs: performance.now() - initStarted, error: errorPayload(error) });
+}
+// Reported once, on the first invocation (the cold start), as Lambda does.
+let initDurationToReport: number | undefined = performance.now() - initStarted;
+if (handler)
+  send({ type: "ready", initDurationMs: initDurationToReport, maxRssKb: process.resourceUsage().maxRSS });
+
+/** START before the handler runs, END and REPORT after it: in the function's own output, in order. */
+function logLine(text: string): void {
+  process.stdout.write(`${text}\n`);
 }
 
 process.on("message", (message: InvokeMessage) => {
@@ -126,27 +136,27 @@ process.on("message", (message: InvokeMessage) => {
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
   };
   mark("start", message.requestId);
+  logLine(startLine(message.requestId, context.functionVersion));
   const started = performance.now();
+  const finish = (outcome: Record<string, unknown>): void => {
+    const durationMs = performance.now() - started;
+    const maxRssKb = process.resourceUsage().maxRSS;
+    logLine(endLine(message.requestId));
+    logLine(
+      reportLine({
+        requestId: message.requestId,
+        durationMs,
+        memorySizeMb: Number(context.memoryLimitInMB),
+        maxMemoryUsedMb: megabytes(maxRssKb),
+        initDurationMs: initDurationToReport,
+      }),
+    );
+    initDurationToReport = undefined;
+    mark("end", message.requestId);
+    send({ ...outcome, requestId: message.requestId, durationMs, maxRssKb });
+  };
   handler(message.event, context).then(
-    (response) => {
-      mark("end", message.requestId);
-      send({
-        type: "result",
-        requestId: message.requestId,
-        response: response ?? null,
-        durationMs: performance.now() - started,
-        maxRssKb: process.resourceUsage().maxRSS,
-      });
-    },
-    (error: unknown) => {
-      mark("end", message.requestId);
-      send({
-        type: "error",
-        requestId: message.requestId,
-        error: errorPayload(error),
-        durationMs: performance.now() - started,
-        maxRssKb: process.resourceUsage().maxRSS,
-      });
-    },
+    (response) => finish({ type: "result", response: response ?? null }),
+    (error: unknown) => finish({ type: "error", error: errorPayload(error) }),
   );
 });
