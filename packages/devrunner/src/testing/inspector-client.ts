@@ -67,6 +67,8 @@ class Session implements InspectorClient {
   private readonly scripts = new Map<string, ParsedScript>();
   private readonly wanted: { source: string; line: number }[] = [];
   private readonly breakpoints = new Set<string>();
+  /** url:line:column already asked for: a breakpoint by URL covers every script parsed with that URL. */
+  private readonly locations = new Set<string>();
   private readonly pauses: SourcePause[] = [];
   private pauseWaiter: { resolve: (pause: SourcePause) => void; reject: (error: Error) => void } | undefined;
   private failure: Error | undefined;
@@ -151,6 +153,9 @@ class Session implements InspectorClient {
         bias: LEAST_UPPER_BOUND,
       });
       if (generated.line === null) throw new Error(`${source}:${line} maps to no code in ${script.url}`);
+      const location = `${script.url}:${generated.line}:${generated.column}`;
+      if (this.locations.has(location)) continue;
+      this.locations.add(location);
       const { breakpointId } = await this.call("Debugger.setBreakpointByUrl", {
         url: script.url,
         lineNumber: generated.line - 1,
