@@ -81,6 +81,12 @@ export const FLAGS = {
   "cpu-hog": { type: "boolean", default: false, help: "keep every core busy for the whole run" },
   json: { type: "boolean", default: false, help: "one JSON document on stdout (human lines go to stderr)" },
   help: { type: "boolean", short: "h", default: false, help: "this help" },
+  // #14 part 2 (up: restart)
+  fresh: {
+    type: "boolean",
+    default: false,
+    help: "start with empty queues (by default they keep their messages between runs of up)",
+  },
 } as const satisfies Record<string, FlagDefinition>;
 
 export type FlagName = keyof typeof FLAGS;

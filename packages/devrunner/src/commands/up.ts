@@ -3,6 +3,7 @@ import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { FUNCTION_FLAGS, resolveFunctionRequest } from "../cli/function-target.ts";
 import { functionLogs } from "../cli/print-invocation.ts";
 import { printBatch, printFlowReady, printScheduledRun } from "../cli/print-flow.ts";
+import { untilStopped } from "../cli/signals.ts";
 import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
 import { startLocalFlow } from "../local-aws/flow.ts";
 
@@ -14,11 +15,14 @@ queues, dead-letter queue, subscription and redrive policy, and runs a local eve
 function: long-polls with the template's BatchSize and batching window, invokes the built function in warm
 execution environments (MaximumConcurrency of them), deletes what succeeded and leaves failures to come
 back after the visibility timeout, to the DLQ after maxReceiveCount. Shows each batch as it happens.
-From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]\`. Ctrl-C stops it.`,
-  flags: ["port", "visibility-timeout", "schedule-period", ...FUNCTION_FLAGS],
+From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]\`.
+Ctrl-C stops it within about 2 s: running invocations get 1 s, then their environments are killed. The
+queues keep their messages until the next \`up\` (in .devrunner/local-cloud; --fresh starts empty), and
+what was in flight is delivered again then.`,
+  flags: ["port", "visibility-timeout", "schedule-period", ...FUNCTION_FLAGS, "fresh"],
   exitCodes: "Exit codes: 0 stopped with Ctrl-C, 2 bad usage, 3 production refused.",
 } as const satisfies CommandSpec<
-  "port" | "visibility-timeout" | "schedule-period" | (typeof FUNCTION_FLAGS)[number]
+  "port" | "visibility-timeout" | "schedule-period" | (typeof FUNCTION_FLAGS)[number] | "fresh"
 >;
 
 export function upCommand(argv: readonly string[]): Promise<number> {
@@ -40,16 +44,21 @@ export function upCommand(argv: readonly string[]): Promise<number> {
       onError: (error) => process.stderr.write(`event-source mapping: ${(error as Error).message}\n`),
       onScheduledRun: printScheduledRun,
       note: (text) => void process.stderr.write(`${text}\n`),
+      keepMessagesIn: request.config.localCloudDir,
+      fresh: values.fresh,
     });
     writeUpState(request.config.stateFile, flow.upState(process.pid));
     printFlowReady(flow);
-    await new Promise<void>((resolveStop) => {
-      process.once("SIGINT", resolveStop);
-      process.once("SIGTERM", resolveStop);
-    });
+    await untilStopped();
+    // A second Ctrl-C does not wait for anything.
+    process.once("SIGINT", () => process.exit(130));
     process.stdout.write("stopping\n");
     removeUpState(request.config.stateFile);
-    await flow.stop();
+    const { interruptedInvocations, interruptedRecords } = await flow.stop();
+    if (interruptedInvocations > 0)
+      process.stdout.write(
+        `stopped ${interruptedInvocations} invocation(s) still running after 1 s; their ${interruptedRecords} record(s) are delivered again on the next \`up\`\n`,
+      );
     return 0;
   });
 }

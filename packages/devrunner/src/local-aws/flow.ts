@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import type { LocalAwsConfig } from "./config.ts";
 import {
   LocalEventSourceMapping,
@@ -51,6 +52,17 @@ export interface LocalFlowOptions {
   /** Runs every schedule of the template this often instead of its rate (tests; cron expressions). */
   readonly schedulePeriodMs?: number;
   readonly onScheduledRun?: (run: ScheduledRun) => void;
+  /** Keep the queues' messages in this folder between runs (`up`); `fresh` empties it first. */
+  readonly keepMessagesIn?: string | undefined;
+  readonly fresh?: boolean;
+  /** How long `stop` lets in-flight invocations finish before it kills their environments (default 1 s). */
+  readonly stopGraceMs?: number;
+}
+
+/** What `stop` cut short: invocations still running after the grace, whose environments it killed. */
+export interface FlowStopReport {
+  readonly interruptedInvocations: number;
+  readonly interruptedRecords: number;
 }
 
 export interface LocalFlow {
@@ -69,7 +81,8 @@ export interface LocalFlow {
   bodies(logicalId: string): string[];
   /** What `publish` and `dlq` in another process need to find this flow. */
   upState(pid: number): UpState;
-  stop(): Promise<void>;
+  /** Stops in about `stopGraceMs` (plus closing the servers), however long a running invocation would take. */
+  stop(): Promise<FlowStopReport>;
 }
 
 /**
@@ -85,13 +98,20 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
   const parameterOverrides = options.parameterOverrides ?? {};
   const note = options.note ?? (() => undefined);
   const logSink = options.logSink ?? (() => undefined);
+  if (options.keepMessagesIn && options.fresh)
+    rmSync(options.keepMessagesIn, { recursive: true, force: true });
   const started = await startLocalCloud(template, {
     port: options.port ?? 0,
     region: options.config.region,
     ...(options.visibilityTimeoutSeconds !== undefined
       ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }
       : {}),
+    ...(options.keepMessagesIn ? { dataDir: options.keepMessagesIn } : {}),
   });
+  if (started.kept.messages > 0)
+    note(
+      `local cloud: ${started.kept.messages} message(s) kept from the last run (${started.kept.wereInFlight} were in flight: delivered again now); --fresh starts empty`,
+    );
   try {
     // Before the build, the database and the migration: a mapping AWS would refuse fails fast.
     const source = eventSourceOf(template, definition, started, {
@@ -151,7 +171,7 @@ async function runFlow(
       note,
     });
   } catch (error) {
-    await Promise.all(schedules.map((schedule) => schedule.stop()));
+    await Promise.all(schedules.map((schedule) => schedule.stop(0)));
     await prepared.close();
     throw error;
   }
@@ -191,12 +211,16 @@ async function runFlow(
       outboundQueueUrl: prepared.env.OUTBOUND_QUEUE_URL,
     }),
     stop: async () => {
-      await Promise.all(schedules.map((schedule) => schedule.stop()));
-      await mapping.stop();
+      const graceMs = options.stopGraceMs ?? 1000;
+      const [interrupted] = await Promise.all([
+        mapping.stop(graceMs),
+        ...schedules.map((schedule) => schedule.stop(graceMs)),
+      ]);
       pool.stop();
       client.destroy();
       await prepared.close();
       await cloud.stop();
+      return interrupted;
     },
   };
 }

@@ -32,6 +32,9 @@ export interface BatchOutcome {
  */
 export class LocalEventSourceMapping {
   private running = false;
+  /** Set when `stop` kills the environments of invocations that outlived its grace. */
+  private killing = false;
+  private interrupted = { interruptedInvocations: 0, interruptedRecords: 0 };
   private readonly loops: Promise<void>[] = [];
   private readonly settings: MappingSettings;
   private readonly client: SQSClient;
@@ -58,10 +61,20 @@ export class LocalEventSourceMapping {
     this.workers.forEach((worker, index) => this.loops.push(this.poll(index, worker)));
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops polling; invocations still running after `graceMs` have their environments killed (Lambda's
+   * Timeout does not wait). Their records are not deleted: they come back (see LocalCloud.kept).
+   */
+  async stop(graceMs: number): Promise<{ interruptedInvocations: number; interruptedRecords: number }> {
     this.running = false;
-    await Promise.allSettled(this.loops);
+    const finished = Promise.allSettled(this.loops);
+    let graceOver: NodeJS.Timeout | undefined;
+    await Promise.race([finished, new Promise((resolve) => (graceOver = setTimeout(resolve, graceMs)))]);
+    clearTimeout(graceOver);
+    this.killing = true;
     for (const worker of this.workers) worker.stop();
+    await finished;
+    return this.interrupted;
   }
 
   private async poll(index: number, worker: FunctionWorker): Promise<void> {
@@ -70,6 +83,11 @@ export class LocalEventSourceMapping {
         const records = await this.gather();
         if (records.length === 0 || !this.running) continue;
         const report = await worker.invoke(this.toEvent(records));
+        if (this.killing && report.result.status !== "ok") {
+          this.interrupted.interruptedInvocations += 1;
+          this.interrupted.interruptedRecords += records.length;
+          continue;
+        }
         const failed = this.failedIds(records, report);
         const succeeded = records.filter((record) => !failed.has(record.MessageId ?? ""));
         await this.delete(succeeded);

@@ -1,4 +1,8 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityBatchCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { resolveTemplateValue, type SamTemplate } from "../template/sam-template.ts";
 import { startFauxqs, type FauxqsServer } from "fauxqs";
 
@@ -28,6 +32,8 @@ export interface LocalCloud {
   readonly resolveResource: (logicalId: string, attribute?: string) => string | undefined;
   /** Environment for AWS SDK clients (the function's and ours) pointed at the emulator. */
   readonly sdkEnvironment: Readonly<Record<string, string>>;
+  /** With `dataDir`: the messages its queues kept from the last run, and how many of them were in flight. */
+  readonly kept: { readonly messages: number; readonly wereInFlight: number };
   readonly stop: () => Promise<void>;
 }
 
@@ -37,6 +43,11 @@ export interface LocalCloudOptions {
   readonly region?: string;
   /** Replaces every queue's VisibilityTimeout, so failed records come back sooner in local runs. */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * Keep queues, topics and messages in this folder between runs (fauxqs's SQLite persistence): what a
+   * run leaves in its queues is there on the next start.
+   */
+  readonly dataDir?: string;
 }
 
 /**
@@ -48,8 +59,14 @@ export async function startLocalCloud(
   options: LocalCloudOptions = {},
 ): Promise<LocalCloud> {
   const region = options.region ?? LOCAL_REGION;
-  const server = await startFauxqs({ port: options.port ?? 0, logger: false, defaultRegion: region });
+  const server = await startFauxqs({
+    port: options.port ?? 0,
+    logger: false,
+    defaultRegion: region,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
   const endpoint = `http://127.0.0.1:${server.port}`;
+  const client = localSqsClient(endpoint, region);
   const queues = new Map<string, LocalQueue>();
   const topics = new Map<string, { name: string; arn: string }>();
   const resolveResource = (logicalId: string, attribute?: string): string | undefined => {
@@ -105,6 +122,16 @@ export async function startLocalCloud(
         maxReceiveCount: Number(resolve(redrive.maxReceiveCount) ?? 10),
       });
     }
+    const kept = server.inspectQueue(name);
+    if (kept) {
+      // Kept from the last run: creating it again would drop its messages; the template's attributes
+      // (or --visibility-timeout) may have changed since.
+      const url = kept.url.replace(/^https?:\/\/[^/]+/, endpoint);
+      const { FifoQueue: _fifo, ...settable } = attributes;
+      await client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: settable }));
+      queues.set(logicalId, { logicalId, name, url, arn: kept.arn });
+      continue;
+    }
     const created = server.createQueue(name, { attributes });
     queues.set(logicalId, {
       logicalId,
@@ -130,6 +157,8 @@ export async function startLocalCloud(
       attributes: { RawMessageDelivery: String(raw) },
     });
   }
+  const kept = await releaseKeptMessages(server, client, queues.values());
+  client.destroy();
   return {
     server,
     endpoint,
@@ -137,6 +166,7 @@ export async function startLocalCloud(
     queues,
     topics,
     resolveResource,
+    kept,
     sdkEnvironment: {
       AWS_ENDPOINT_URL_SQS: endpoint,
       AWS_ENDPOINT_URL_SNS: endpoint,
@@ -147,4 +177,39 @@ export async function startLocalCloud(
     },
     stop: () => server.stop(),
   };
+}
+
+/**
+ * The kept messages, and those that were in flight when the last run stopped made visible again: the
+ * invocation that held them is gone with that run, so they are delivered now rather than after their
+ * visibility timeout. In one second, not at once: fauxqs 2.4.1's persistence fails a visibility timeout
+ * of 0 (it writes NULL into a NOT NULL column after taking the message off the in-flight list: it is lost).
+ */
+async function releaseKeptMessages(
+  server: FauxqsServer,
+  client: SQSClient,
+  queues: Iterable<LocalQueue>,
+): Promise<LocalCloud["kept"]> {
+  let messages = 0;
+  let wereInFlight = 0;
+  for (const queue of queues) {
+    const inspected = server.inspectQueue(queue.name);
+    if (!inspected) continue;
+    const { ready, delayed, inflight } = inspected.messages;
+    messages += ready.length + delayed.length + inflight.length;
+    wereInFlight += inflight.length;
+    for (let start = 0; start < inflight.length; start += 10) {
+      await client.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queue.url,
+          Entries: inflight.slice(start, start + 10).map((held, i) => ({
+            Id: `r${i}`,
+            ReceiptHandle: held.receiptHandle,
+            VisibilityTimeout: 1,
+          })),
+        }),
+      );
+    }
+  }
+  return { messages, wereInFlight };
 }
