@@ -81,11 +81,16 @@ export const FLAGS = {
   "cpu-hog": { type: "boolean", default: false, help: "keep every core busy for the whole run" },
   json: { type: "boolean", default: false, help: "one JSON document on stdout (human lines go to stderr)" },
   help: { type: "boolean", short: "h", default: false, help: "this help" },
-  // #14 part 2 (up: restart)
+  // #14 parts 2 and 3 (up: restart, hot reload)
   fresh: {
     type: "boolean",
     default: false,
     help: "start with empty queues (by default they keep their messages between runs of up)",
+  },
+  "no-reload": {
+    type: "boolean",
+    default: false,
+    help: "do not rebuild and reload the function when its sources change",
   },
 } as const satisfies Record<string, FlagDefinition>;
 

@@ -2,7 +2,7 @@ import { positiveSeconds, wholeNumber } from "../cli/args.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { FUNCTION_FLAGS, resolveFunctionRequest } from "../cli/function-target.ts";
 import { functionLogs } from "../cli/print-invocation.ts";
-import { printBatch, printFlowReady, printScheduledRun } from "../cli/print-flow.ts";
+import { printBatch, printFlowReady, printReload, printScheduledRun } from "../cli/print-flow.ts";
 import { untilStopped } from "../cli/signals.ts";
 import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
 import { startLocalFlow } from "../local-aws/flow.ts";
@@ -18,11 +18,13 @@ back after the visibility timeout, to the DLQ after maxReceiveCount. Shows each 
 From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]\`.
 Ctrl-C stops it within about 2 s: running invocations get 1 s, then their environments are killed. The
 queues keep their messages until the next \`up\` (in .devrunner/local-cloud; --fresh starts empty), and
-what was in flight is delivered again then.`,
-  flags: ["port", "visibility-timeout", "schedule-period", ...FUNCTION_FLAGS, "fresh"],
+what was in flight is delivered again then. A change to the function's sources rebuilds it and replaces
+its warm environments: running invocations finish on the old code, the next message runs the new code; a
+build error is printed and the old code keeps serving (--no-reload turns this off).`,
+  flags: ["port", "visibility-timeout", "schedule-period", ...FUNCTION_FLAGS, "fresh", "no-reload"],
   exitCodes: "Exit codes: 0 stopped with Ctrl-C, 2 bad usage, 3 production refused.",
 } as const satisfies CommandSpec<
-  "port" | "visibility-timeout" | "schedule-period" | (typeof FUNCTION_FLAGS)[number] | "fresh"
+  "port" | "visibility-timeout" | "schedule-period" | (typeof FUNCTION_FLAGS)[number] | "fresh" | "no-reload"
 >;
 
 export function upCommand(argv: readonly string[]): Promise<number> {
@@ -46,6 +48,8 @@ export function upCommand(argv: readonly string[]): Promise<number> {
       note: (text) => void process.stderr.write(`${text}\n`),
       keepMessagesIn: request.config.localCloudDir,
       fresh: values.fresh,
+      hotReload: !values["no-reload"],
+      onReload: printReload,
     });
     writeUpState(request.config.stateFile, flow.upState(process.pid));
     printFlowReady(flow);

@@ -16,6 +16,7 @@ import {
   type PreparedFunction,
 } from "./prepare.ts";
 import type { ProductionPolicy } from "./production.ts";
+import { startHotReload, type HotReload, type ReloadEvent } from "./hot-reload.ts";
 import { FunctionPool } from "./runtime/function-pool.ts";
 import { workerSettings } from "./runtime/runtime-environment.ts";
 import { loadTemplate, pickFunction } from "./template/functions.ts";
@@ -55,6 +56,9 @@ export interface LocalFlowOptions {
   /** Keep the queues' messages in this folder between runs (`up`); `fresh` empties it first. */
   readonly keepMessagesIn?: string | undefined;
   readonly fresh?: boolean;
+  /** Rebuild the function when its sources change and replace its environments (`up`). */
+  readonly hotReload?: boolean;
+  readonly onReload?: (event: ReloadEvent) => void;
   /** How long `stop` lets in-flight invocations finish before it kills their environments (default 1 s). */
   readonly stopGraceMs?: number;
 }
@@ -181,12 +185,22 @@ async function runFlow(
     hostEnv: options.config.hostEnv,
     logSink,
   });
+  const hotReload: HotReload | undefined = options.hotReload
+    ? startHotReload({
+        config: options.config,
+        template,
+        definition,
+        env: prepared.env,
+        pool,
+        onReload: options.onReload ?? (() => undefined),
+      })
+    : undefined;
   const outcomes: BatchOutcome[] = [];
   const client = localSqsClient(cloud.endpoint, cloud.region);
   const mapping = new LocalEventSourceMapping({
     settings: source.settings,
     client,
-    workers: pool.workers,
+    pool,
     onBatch: (outcome) => {
       outcomes.push(outcome);
       options.onBatch?.(outcome);
@@ -212,6 +226,7 @@ async function runFlow(
     }),
     stop: async () => {
       const graceMs = options.stopGraceMs ?? 1000;
+      await hotReload?.close();
       const [interrupted] = await Promise.all([
         mapping.stop(graceMs),
         ...schedules.map((schedule) => schedule.stop(graceMs)),

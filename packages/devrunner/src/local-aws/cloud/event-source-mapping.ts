@@ -5,7 +5,8 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { createHash } from "node:crypto";
-import type { FunctionWorker, InvocationReport } from "../runtime/function-worker.ts";
+import type { FunctionPool } from "../runtime/function-pool.ts";
+import type { InvocationReport } from "../runtime/function-worker.ts";
 
 export interface MappingSettings {
   readonly queueUrl: string;
@@ -38,27 +39,28 @@ export class LocalEventSourceMapping {
   private readonly loops: Promise<void>[] = [];
   private readonly settings: MappingSettings;
   private readonly client: SQSClient;
-  private readonly workers: readonly FunctionWorker[];
+  private readonly pool: Pick<FunctionPool, "workers" | "stop">;
   private readonly onBatch: (outcome: BatchOutcome) => void;
   private readonly onError: (error: unknown) => void;
 
   constructor(options: {
     settings: MappingSettings;
     client: SQSClient;
-    workers: readonly FunctionWorker[];
+    /** The function's environments: a poller takes its own before each invocation. */
+    pool: Pick<FunctionPool, "workers" | "stop">;
     onBatch: (outcome: BatchOutcome) => void;
     onError: (error: unknown) => void;
   }) {
     this.settings = options.settings;
     this.client = options.client;
-    this.workers = options.workers;
+    this.pool = options.pool;
     this.onBatch = options.onBatch;
     this.onError = options.onError;
   }
 
   start(): void {
     this.running = true;
-    this.workers.forEach((worker, index) => this.loops.push(this.poll(index, worker)));
+    this.pool.workers.forEach((_, index) => this.loops.push(this.poll(index)));
   }
 
   /**
@@ -72,17 +74,17 @@ export class LocalEventSourceMapping {
     await Promise.race([finished, new Promise((resolve) => (graceOver = setTimeout(resolve, graceMs)))]);
     clearTimeout(graceOver);
     this.killing = true;
-    for (const worker of this.workers) worker.stop();
+    this.pool.stop();
     await finished;
     return this.interrupted;
   }
 
-  private async poll(index: number, worker: FunctionWorker): Promise<void> {
+  private async poll(index: number): Promise<void> {
     while (this.running) {
       try {
         const records = await this.gather();
         if (records.length === 0 || !this.running) continue;
-        const report = await worker.invoke(this.toEvent(records));
+        const report = await this.pool.workers[index]!.invoke(this.toEvent(records));
         if (this.killing && report.result.status !== "ok") {
           this.interrupted.interruptedInvocations += 1;
           this.interrupted.interruptedRecords += records.length;

@@ -2,10 +2,15 @@ import { FunctionWorker, workerBootEnvironment, type FunctionSettings } from "./
 
 /**
  * A function's warm execution environments (Lambda's concurrency): `size` workers with the same settings,
- * each serving one invocation at a time. An event-source mapping gives each of its pollers one.
+ * each serving one invocation at a time. An event-source mapping gives each of its pollers one (asked for
+ * before each invocation: `replace` swaps them).
  */
 export class FunctionPool {
-  readonly workers: readonly FunctionWorker[];
+  private current: FunctionWorker[];
+  /** Replaced environments still finishing an invocation. */
+  private readonly retiring = new Set<FunctionWorker>();
+  private readonly logSink: (chunk: Buffer) => void;
+  private readonly bootEnv: Record<string, string>;
 
   constructor(options: {
     size: number;
@@ -13,15 +18,36 @@ export class FunctionPool {
     hostEnv: Readonly<Record<string, string | undefined>>;
     logSink: (chunk: Buffer) => void;
   }) {
-    const bootEnv = workerBootEnvironment(options.hostEnv);
-    this.workers = Array.from(
-      { length: options.size },
-      () => new FunctionWorker({ ...options.settings, logSink: options.logSink, bootEnv }),
-    );
+    this.logSink = options.logSink;
+    this.bootEnv = workerBootEnvironment(options.hostEnv);
+    this.current = this.create(options.size, options.settings);
   }
 
-  /** Ends every environment (a running invocation is killed). */
+  get workers(): readonly FunctionWorker[] {
+    return this.current;
+  }
+
+  /**
+   * New environments with these settings (a new build), their init begun now; each old one ends when its
+   * running invocation has answered. Resolves when every old one has ended.
+   */
+  async replace(settings: FunctionSettings): Promise<void> {
+    const old = this.current;
+    this.current = this.create(old.length, settings);
+    for (const worker of this.current) worker.initialize();
+    for (const worker of old) this.retiring.add(worker);
+    await Promise.all(old.map((worker) => worker.retire().finally(() => this.retiring.delete(worker))));
+  }
+
+  /** Ends every environment, replaced ones included (a running invocation is killed). */
   stop(): void {
-    for (const worker of this.workers) worker.stop();
+    for (const worker of [...this.current, ...this.retiring]) worker.stop();
+  }
+
+  private create(size: number, settings: FunctionSettings): FunctionWorker[] {
+    return Array.from(
+      { length: size },
+      () => new FunctionWorker({ ...settings, logSink: this.logSink, bootEnv: this.bootEnv }),
+    );
   }
 }

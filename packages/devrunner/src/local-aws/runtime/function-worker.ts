@@ -75,6 +75,7 @@ export class FunctionWorker {
   private readonly options: FunctionWorkerOptions;
   private settings: FunctionSettings | undefined;
   private forked: ChildProcess | undefined;
+  private running: Promise<InvocationReport> | undefined;
 
   /** Settings now, or later with `configure` (after `prestart`). */
   constructor(options: FunctionWorkerOptions) {
@@ -99,6 +100,22 @@ export class FunctionWorker {
   }
 
   async invoke(event: unknown): Promise<InvocationReport> {
+    const running = this.run(event);
+    this.running = running;
+    try {
+      return await running;
+    } finally {
+      if (this.running === running) this.running = undefined;
+    }
+  }
+
+  /** Ends this environment once its running invocation (if any) has answered (a hot reload replaced it). */
+  async retire(): Promise<void> {
+    await this.running;
+    this.stop();
+  }
+
+  private async run(event: unknown): Promise<InvocationReport> {
     const requestId = randomUUID();
     const started = performance.now();
     const init = await this.start();
