@@ -14,6 +14,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { peakRss, progress, sample, timeCommand, type Sample } from "./measure.ts";
 import { barChart } from "./svg.ts";
+import { upLoopFigures } from "./up-loop.ts";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
 const quick = values.quick;
@@ -269,6 +270,10 @@ record({
   target: "report",
   met: undefined,
 });
+
+// 11, 12. up: save -> new code live, and the embedded default under 2,000 keys (bench/up-loop.ts).
+for (const figure of await upLoopFigures({ node, root, scratch, baseEnv, envVars, runs: quick ? 2 : 3 }))
+  record(figure);
 
 await db.destroy();
 await container.stop();
