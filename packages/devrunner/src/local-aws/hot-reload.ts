@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { buildGroup, buildInto, SOURCES } from "./build.ts";
+import { startBuildServer } from "./build-server.ts";
 import type { LocalAwsConfig } from "./config.ts";
 import type { FunctionPool } from "./runtime/function-pool.ts";
 import { workerSettings } from "./runtime/runtime-environment.ts";
@@ -34,15 +35,18 @@ export interface HotReload {
 
 /**
  * Rebuilds the function when one of its sources changes and replaces its warm environments: invocations
- * running finish on the old code, the next one runs the new. Each build goes to a folder of its own (the
- * old code's lazily imported chunks stay in place while it runs), removed once its environments have
+ * running finish on the old code, the next one runs the new. Builds go through the Makefile's incremental
+ * build server when it has one (`serve-build-<Id>`), else `make build-<Id>`; each to a folder of its own
+ * (the old code's lazily imported chunks stay in place while it runs), removed once its environments have
  * ended. A failed build is reported and the old code keeps serving.
  */
 export function startHotReload(options: HotReloadOptions): HotReload {
   const { template, definition, pool, onReload } = options;
   const { buildId } = buildGroup(template, definition.logicalId);
-  // One folder per running flow: two `up`s may share a build folder.
-  let generations: string | undefined;
+  // One folder per running flow (two `up`s may share a build folder), a folder per build inside it.
+  mkdirSync(options.config.buildDir, { recursive: true });
+  const generations = mkdtempSync(join(options.config.buildDir, `${buildId}.reload-`));
+  const server = startBuildServer(options.config.repositoryRoot, buildId, join(generations, "staging"));
   const aborting = new AbortController();
   let generation = 0;
   let live: string | undefined;
@@ -52,11 +56,10 @@ export function startHotReload(options: HotReloadOptions): HotReload {
   const buildOnce = async (reason: string): Promise<void> => {
     const started = performance.now();
     generation += 1;
-    mkdirSync(options.config.buildDir, { recursive: true });
-    generations ??= mkdtempSync(join(options.config.buildDir, `${buildId}.reload-`));
     const artifactsDir = join(generations, String(generation));
     try {
-      await buildInto(template, definition.logicalId, options.config, artifactsDir, aborting.signal);
+      if (server?.running) await server.build(artifactsDir);
+      else await buildInto(template, definition.logicalId, options.config, artifactsDir, aborting.signal);
     } catch (error) {
       rmSync(artifactsDir, { recursive: true, force: true });
       if (!aborting.signal.aborted) onReload({ status: "failed", reason, error: error as Error });
@@ -91,8 +94,9 @@ export function startHotReload(options: HotReloadOptions): HotReload {
     close: async () => {
       for (const watcher of watchers) watcher.close();
       aborting.abort();
+      server?.close();
       await building;
-      if (generations) rmSync(generations, { recursive: true, force: true });
+      rmSync(generations, { recursive: true, force: true });
     },
   };
 }

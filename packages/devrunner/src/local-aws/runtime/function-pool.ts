@@ -28,13 +28,14 @@ export class FunctionPool {
   }
 
   /**
-   * New environments with these settings (a new build), their init begun now; each old one ends when its
-   * running invocation has answered. Resolves when every old one has ended.
+   * New environments with these settings (a new build); each old one ends when its running invocation has
+   * answered. Resolves when every old one has ended. Their processes start now; each one's init runs on its
+   * first invocation, as after a deploy (all at once would make the next message wait on a busy machine).
    */
   async replace(settings: FunctionSettings): Promise<void> {
     const old = this.current;
     this.current = this.create(old.length, settings);
-    for (const worker of this.current) worker.initialize();
+    for (const worker of this.current) worker.prestart();
     for (const worker of old) this.retiring.add(worker);
     await Promise.all(old.map((worker) => worker.retire().finally(() => this.retiring.delete(worker))));
   }
