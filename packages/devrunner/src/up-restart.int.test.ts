@@ -73,6 +73,7 @@ async function stopWhileHung(
   env: Record<string, string>,
   key: string,
 ): Promise<{ exitCode: number | null; stopMs: number; output: string }> {
+  // Hot reload on, as `up` runs by default: its build server must not hold the stop either.
   const up = startCli(["up", "--port", "0", "-t", template, "--env-vars", vars], env);
   await up.waitFor(/^ready:/m, 60_000).catch(async (error: unknown) => {
     await up.stop();
@@ -119,7 +120,7 @@ describe("stopping and restarting devrunner up", () => {
     expect(stopped.stopMs).toBeLessThan(15_000);
     expect(stopped.output).toMatch(/stopped 1 invocation\(s\) still running after 1 s; their 1 record\(s\)/);
 
-    const again = startCli(["up", "--port", "0", "-t", template, "--env-vars", vars], env);
+    const again = startCli(["up", "--no-reload", "--port", "0", "-t", template, "--env-vars", vars], env);
     try {
       await again.waitFor(/^ready:/m, 60_000);
       expect(again.output()).toMatch(/1 message\(s\) kept from the last run \(1 were in flight/);
@@ -140,7 +141,10 @@ describe("stopping and restarting devrunner up", () => {
     const env = isolatedEnv({ DEVRUNNER_TEST_BUILD_DIR: buildDir });
     const stopped = await stopWhileHung(env, "FRESH_ENTITY_20220608T043249");
     expect(stopped.exitCode).toBe(0);
-    const fresh = startCli(["up", "--port", "0", "-t", template, "--env-vars", vars, "--fresh"], env);
+    const fresh = startCli(
+      ["up", "--no-reload", "--port", "0", "-t", template, "--env-vars", vars, "--fresh"],
+      env,
+    );
     try {
       await fresh.waitFor(/^ready:/m, 60_000);
       expect(fresh.output()).not.toMatch(/kept from the last run/);
