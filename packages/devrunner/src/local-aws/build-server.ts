@@ -67,10 +67,11 @@ export function startBuildServer(root: string, buildId: string, stagingDir: stri
         );
         child.stdin.write(`${JSON.stringify({ outdir })}\n`);
       }),
-    // It ends when its input does; the signal is for one that does not.
+    // The builder ends when its input does (after the build it is running); make is ended now, so a
+    // build still running is answered as failed at once and nothing waits for it.
     close: () => {
       child.stdin.end();
-      setTimeout(() => child.kill(), 2000).unref();
+      child.kill();
     },
   };
 }
