@@ -72,6 +72,10 @@ export function startBuildServer(root: string, buildId: string, stagingDir: stri
     close: () => {
       child.stdin.end();
       child.kill();
+      // The builder holds these pipes until its build ends: this process does not wait for them.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.unref();
     },
   };
 }

@@ -33,6 +33,8 @@ export interface BatchOutcome {
  */
 export class LocalEventSourceMapping {
   private running = false;
+  /** Ends the long polls at once when stopping (records they took come back, see LocalCloud.kept). */
+  private readonly polls = new AbortController();
   /** Set when `stop` kills the environments of invocations that outlived its grace. */
   private killing = false;
   private interrupted = { interruptedInvocations: 0, interruptedRecords: 0 };
@@ -69,6 +71,7 @@ export class LocalEventSourceMapping {
    */
   async stop(graceMs: number): Promise<{ interruptedInvocations: number; interruptedRecords: number }> {
     this.running = false;
+    this.polls.abort();
     const finished = Promise.allSettled(this.loops);
     let graceOver: NodeJS.Timeout | undefined;
     await Promise.race([finished, new Promise((resolve) => (graceOver = setTimeout(resolve, graceMs)))]);
@@ -95,7 +98,8 @@ export class LocalEventSourceMapping {
         await this.delete(succeeded);
         this.onBatch({ poller: index, records, failed, report });
       } catch (error) {
-        if (this.running) this.onError(error);
+        if (!this.running) break;
+        this.onError(error);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
@@ -134,6 +138,7 @@ export class LocalEventSourceMapping {
           MessageSystemAttributeNames: ["All"],
           MessageAttributeNames: ["All"],
         }),
+        { abortSignal: this.polls.signal },
       );
       records.push(...(received.Messages ?? []));
       if (!received.Messages?.length && records.length > 0 && Date.now() < windowEnds) {
