@@ -15,4 +15,10 @@ build-EntityFunction build-OutboxRelayFunction build-MigrationFunction:
 	@test -d node_modules || pnpm install --frozen-lockfile
 	node packages/lambda/scripts/cached-build.ts --outdir "$(ARTIFACTS_DIR)" $(BUILD_FLAGS)
 
+# Not for SAM: a running `devrunner up` rebuilds the same artifact through this on every save (one
+# incremental esbuild context, answering build requests on stdin; see packages/lambda/scripts/build-server.ts).
+serve-build-EntityFunction serve-build-OutboxRelayFunction serve-build-MigrationFunction:
+	@exec node packages/lambda/scripts/build-server.ts --outdir "$(ARTIFACTS_DIR)"
+
 .PHONY: build-EntityFunction build-OutboxRelayFunction build-MigrationFunction
+.PHONY: serve-build-EntityFunction serve-build-OutboxRelayFunction serve-build-MigrationFunction

@@ -19,6 +19,7 @@ import { barChart } from "./svg.ts";
 import { sameIoThroughput } from "./same-io-floor.ts";
 import { linkedProcess } from "./session-link.ts";
 import { throughputFigure } from "./throughput.ts";
+import { upLoopFigures } from "./up-loop.ts";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
 const quick = values.quick;
@@ -278,6 +279,10 @@ record({
   target: "report",
   met: undefined,
 });
+
+// 11, 12. up: save -> new code live, and the embedded default under 2,000 keys (bench/up-loop.ts).
+for (const figure of await upLoopFigures({ node, root, scratch, baseEnv, envVars, runs: quick ? 2 : 3 }))
+  record(figure);
 
 await db.destroy();
 await container.stop();

@@ -80,7 +80,7 @@ interface UpRun {
  */
 async function runUp(label: string, database?: pg.ClientConfig & { database: string }): Promise<UpRun> {
   const env = isolatedEnv({ DEVRUNNER_TEST_BUILD_DIR: buildDir });
-  const args = ["up", "--port", "0", "--schedule-period", "1"];
+  const args = ["up", "--no-reload", "--port", "0", "--schedule-period", "1"];
   args.push("--parameter-overrides", "MaximumConcurrency=5");
   if (database) {
     const template = join(scratch, "template-short-timeout.yaml");

@@ -34,6 +34,7 @@ writeTemplateWithTimeout(projectTemplate, quickRetryTemplate, "EntityFunction", 
 
 const UP_ARGS = [
   "up",
+  "--no-reload",
   "--port",
   "0",
   "-t",

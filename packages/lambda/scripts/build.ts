@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { build, type Metafile } from "esbuild";
+import { bundleOptions, ENTRY_POINTS } from "./bundle-options.ts";
 import { writeZip } from "./zip.ts";
 
 const packageDir = resolve(import.meta.dirname, "..");
@@ -20,40 +21,12 @@ const { values } = parseArgs({
   },
 });
 const outdir = resolve(values.outdir);
-/** One entry per function: `<name>.mjs`, the module its Handler names (`<name>.handler`). */
-const ENTRY_POINTS = ["index", "relay", "migrate"] as const;
 const bundle = join(outdir, "index.mjs");
 
 // Stale chunks of an earlier build must not ship: remove this build's kind of files, nothing else.
 mkdirSync(outdir, { recursive: true });
 for (const name of readdirSync(outdir)) if (/\.mjs(\.map)?$/.test(name)) rmSync(join(outdir, name));
-const { metafile } = await build({
-  entryPoints: Object.fromEntries(ENTRY_POINTS.map((name) => [name, join(packageDir, "src", `${name}.ts`)])),
-  metafile: true,
-  outdir,
-  outExtension: { ".js": ".mjs" },
-  // The AWS SDK is imported on first use (a dynamic import): as its own chunks, a cold start does not
-  // parse it before the first message needs it.
-  splitting: true,
-  chunkNames: "chunk-[hash]",
-  bundle: true,
-  platform: "node",
-  // ES module builds first (the AWS SDK ships both): they tree-shake, and a dynamic import of them keeps
-  // its named exports (a CommonJS build in a chunk exposes only `default`).
-  mainFields: ["module", "main"],
-  target: "node24",
-  format: "esm",
-  minify: true,
-  keepNames: true,
-  sourcemap: true,
-  legalComments: "none",
-  // pg probes for its optional native binding; ESM output has no `require`, so give it one.
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
-  external: ["pg-native"],
-  logLevel: "warning",
-});
+const { metafile } = await build({ ...bundleOptions(packageDir, outdir), metafile: true });
 if (!values["no-zip"]) {
   mkdirSync(dirname(values.zip), { recursive: true });
   writeZip(

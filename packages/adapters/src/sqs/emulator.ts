@@ -17,10 +17,16 @@ export interface SqsEmulator {
 
 /** fauxqs in this process on a free (or the given) port, quiet. */
 export async function startSqsEmulator(
-  options: { port?: number; region?: string } = {},
+  options: { port?: number; region?: string; dataDir?: string } = {},
 ): Promise<SqsEmulator> {
   const region = options.region ?? EMULATOR_REGION;
-  const server = await startFauxqs({ port: options.port ?? 0, logger: false, defaultRegion: region });
+  const server = await startFauxqs({
+    port: options.port ?? 0,
+    logger: false,
+    defaultRegion: region,
+    // fauxqs's SQLite persistence: queues and their messages kept in this folder between runs.
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
   return { server, endpoint: `http://127.0.0.1:${server.port}`, region };
 }
 

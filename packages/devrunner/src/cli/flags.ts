@@ -147,6 +147,17 @@ export const FLAGS = {
   "layer-cache-basedir": { type: "string", value: "X", help: DOCKER_ONLY },
   "container-env-vars": { type: "string", value: "X", help: DOCKER_ONLY },
   "docker-volume-basedir": { type: "string", short: "v", value: "X", help: DOCKER_ONLY },
+  // #14 parts 2 and 3 (up: restart, hot reload)
+  fresh: {
+    type: "boolean",
+    default: false,
+    help: "start with empty queues (by default they keep their messages between runs of up)",
+  },
+  "no-reload": {
+    type: "boolean",
+    default: false,
+    help: "do not rebuild and reload the function when its sources change",
+  },
 } as const satisfies Record<string, FlagDefinition>;
 
 export type FlagName = keyof typeof FLAGS;

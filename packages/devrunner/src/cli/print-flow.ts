@@ -1,6 +1,7 @@
 import type { BatchOutcome } from "../local-aws/cloud/event-source-mapping.ts";
 import type { ScheduledRun } from "../local-aws/cloud/schedules.ts";
 import type { LocalFlow } from "../local-aws/flow.ts";
+import type { ReloadEvent } from "../local-aws/hot-reload.ts";
 import { formatReport } from "../local-aws/runtime/function-worker.ts";
 
 /** What `up` started, and how to use it. */
@@ -67,4 +68,16 @@ function summarise(body: string): string {
     // a plain key
   }
   return body.slice(0, 120);
+}
+
+/** A hot reload: the new code is live, or the build failed and the old code keeps serving. */
+export function printReload(event: ReloadEvent): void {
+  if (event.status === "reloaded")
+    process.stdout.write(
+      `reloaded (${event.reason}): built in ${event.buildMs.toFixed(0)} ms; the next message runs the new code\n`,
+    );
+  else
+    process.stderr.write(
+      `reload failed (${event.reason}); the previous build keeps serving:\n${event.error.message}\n`,
+    );
 }

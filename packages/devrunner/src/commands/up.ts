@@ -4,11 +4,24 @@ import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { FUNCTION_FLAGS, resolveFunctionRequest } from "../cli/function-target.ts";
 import { functionLogs } from "../cli/print-invocation.ts";
 import { withSamConfig } from "../cli/sam-options.ts";
-import { printBatch, printFlowReady, printScheduledRun } from "../cli/print-flow.ts";
+import { printBatch, printFlowReady, printReload, printScheduledRun } from "../cli/print-flow.ts";
+import { untilStopped } from "../cli/signals.ts";
 import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
 import { startLocalFlow } from "../local-aws/flow.ts";
 import { FlowMonitor, openConsole, teeLogs } from "../console/index.ts";
 import { linkSession, servedDatabase, topicPublisher } from "../session-link/work.ts";
+
+const UP_FLAGS = [
+  "port",
+  "visibility-timeout",
+  "schedule-period",
+  ...FUNCTION_FLAGS,
+  "inspect",
+  "console-port",
+  "no-console",
+  "fresh",
+  "no-reload",
+] as const;
 
 export const UP_SPEC = {
   name: "up",
@@ -19,26 +32,15 @@ function: long-polls with the template's BatchSize and batching window, invokes 
 execution environments (MaximumConcurrency of them), deletes what succeeded and leaves failures to come
 back after the visibility timeout, to the DLQ after maxReceiveCount. Shows each batch as it happens, and
 in the browser: the local console (its URL is printed at start) shows the flow live, with a publish box.
-From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]\`. Ctrl-C stops it.`,
-  flags: [
-    "port",
-    "visibility-timeout",
-    "schedule-period",
-    ...FUNCTION_FLAGS,
-    "inspect",
-    "console-port",
-    "no-console",
-  ],
+From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]\`.
+Ctrl-C stops it within about 2 s: running invocations get 1 s, then their environments are killed. The
+queues keep their messages until the next \`up\` (in .devrunner/local-cloud; --fresh starts empty), and
+what was in flight is delivered again then. A change to the function's sources rebuilds it and replaces
+its warm environments: running invocations finish on the old code, the next message runs the new code; a
+build error is printed and the old code keeps serving (--no-reload turns this off).`,
+  flags: UP_FLAGS,
   exitCodes: "Exit codes: 0 stopped with Ctrl-C, 2 bad usage, 3 production refused.",
-} as const satisfies CommandSpec<
-  | "port"
-  | "visibility-timeout"
-  | "schedule-period"
-  | (typeof FUNCTION_FLAGS)[number]
-  | "inspect"
-  | "console-port"
-  | "no-console"
->;
+} as const satisfies CommandSpec<(typeof UP_FLAGS)[number]>;
 
 export function upCommand(argv: readonly string[]): Promise<number> {
   // samconfig.toml as \`sam local start-lambda\` reads it: its region, env-vars, parameter overrides.
@@ -78,6 +80,10 @@ export function upCommand(argv: readonly string[]): Promise<number> {
                 void process.stderr.write(`${describeInspector(event, logicalId)}\n`),
             },
           }),
+      keepMessagesIn: request.config.localCloudDir,
+      fresh: values.fresh,
+      hotReload: !values["no-reload"],
+      onReload: printReload,
     });
     const browserConsole = monitor && (await openConsole(flow, monitor, browserPort));
     writeUpState(request.config.stateFile, flow.upState(process.pid));
@@ -88,15 +94,18 @@ export function upCommand(argv: readonly string[]): Promise<number> {
       publish: topicPublisher(flow.upState(process.pid)),
     });
     printFlowReady(flow);
-    await new Promise<void>((resolveStop) => {
-      process.once("SIGINT", resolveStop);
-      process.once("SIGTERM", resolveStop);
-    });
+    await untilStopped();
+    // A second Ctrl-C does not wait for anything.
+    process.once("SIGINT", () => process.exit(130));
     process.stdout.write("stopping\n");
     removeUpState(request.config.stateFile);
     await browserConsole?.stop();
     await link?.close();
-    await flow.stop();
+    const { interruptedInvocations, interruptedRecords } = await flow.stop();
+    if (interruptedInvocations > 0)
+      process.stdout.write(
+        `stopped ${interruptedInvocations} invocation(s) still running after 1 s; their ${interruptedRecords} record(s) are delivered again on the next \`up\`\n`,
+      );
     return 0;
   });
 }

@@ -7,7 +7,8 @@ import { LocalAwsError } from "./errors.ts";
 import { samFunction, type SamTemplate } from "./template/sam-template.ts";
 import { newestModification } from "../../bin/newest-modification.mjs";
 
-const SOURCES = [
+/** What the functions are built from (the repository's paths): a change to any of them means a new build. */
+export const SOURCES = [
   "packages/domain/src",
   "packages/adapters/src",
   "packages/lambda/src",
@@ -66,13 +67,29 @@ export async function ensureBuilt(
     return { artifactsDir, rebuilt: false };
   }
   const started = performance.now();
+  await buildInto(template, logicalId, config, artifactsDir);
+  const built = functionIds.length > 1 ? `${buildId} (with ${functionIds.slice(1).join(", ")})` : buildId;
+  note(`built ${built} in ${(performance.now() - started).toFixed(0)} ms (sources changed)`);
+  return { artifactsDir, rebuilt: true };
+}
+
+/**
+ * Runs `make build-<FirstFunctionId>` (what `sam build` runs) for `logicalId`'s build group into
+ * `artifactsDir`, whether or not a source changed; BUILD_FAILED with the build's output when it fails.
+ */
+export async function buildInto(
+  template: SamTemplate,
+  logicalId: string,
+  config: Pick<LocalAwsConfig, "repositoryRoot">,
+  artifactsDir: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { buildId } = buildGroup(template, logicalId);
   try {
     await promisify(execFile)(
       "make",
       [`build-${buildId}`, `ARTIFACTS_DIR=${artifactsDir}`, "BUILD_FLAGS=--quiet"],
-      {
-        cwd: root,
-      },
+      { cwd: config.repositoryRoot, ...(signal ? { signal } : {}) },
     );
   } catch (error) {
     const failed = error as { stderr?: string; stdout?: string; message: string };
@@ -81,9 +98,6 @@ export async function ensureBuilt(
       `building ${buildId} failed:\n${failed.stderr || failed.stdout || failed.message}`,
     );
   }
-  const built = functionIds.length > 1 ? `${buildId} (with ${functionIds.slice(1).join(", ")})` : buildId;
-  note(`built ${built} in ${(performance.now() - started).toFixed(0)} ms (sources changed)`);
-  return { artifactsDir, rebuilt: true };
 }
 
 function moduleOf(handler: string): string {

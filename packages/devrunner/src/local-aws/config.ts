@@ -1,4 +1,4 @@
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 
 /**
  * Everything the local-AWS core reads from its surroundings, parsed once at the edge (the CLI) and frozen:
@@ -11,6 +11,11 @@ export interface LocalAwsConfig {
   readonly buildDir: string;
   /** Where a running `up` tells other terminals how to reach it (DEVRUNNER_UP_STATE). */
   readonly stateFile: string;
+  /**
+   * Where `up` keeps its queues' and topics' messages between runs (DEVRUNNER_LOCAL_CLOUD_DIR, default
+   * local-cloud next to the state file).
+   */
+  readonly localCloudDir: string;
   /** The region the local cloud and the functions use (the template's, --region, AWS_REGION). */
   readonly region: string;
   /**
@@ -32,10 +37,14 @@ export function localAwsConfig(
         ? value
         : resolve(options.repositoryRoot, value)
       : join(options.repositoryRoot, fallback);
+  const stateFile = underRoot(env.DEVRUNNER_UP_STATE?.trim(), ".devrunner/up.json");
   return Object.freeze({
     repositoryRoot: options.repositoryRoot,
     buildDir: underRoot(env.DEVRUNNER_BUILD_DIR?.trim(), ".devrunner/build"),
-    stateFile: underRoot(env.DEVRUNNER_UP_STATE?.trim(), ".devrunner/up.json"),
+    stateFile,
+    localCloudDir: env.DEVRUNNER_LOCAL_CLOUD_DIR?.trim()
+      ? underRoot(env.DEVRUNNER_LOCAL_CLOUD_DIR.trim(), "")
+      : join(dirname(stateFile), "local-cloud"),
     region: options.region ?? (env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || "us-east-1"),
     hostEnv: Object.freeze({ ...env }),
   });

@@ -1,4 +1,5 @@
 import { queuedBodies } from "@entity/adapters/sqs-emulator";
+import { rmSync } from "node:fs";
 import type { LocalAwsConfig } from "./config.ts";
 import {
   LocalEventSourceMapping,
@@ -17,6 +18,7 @@ import {
   type PreparedFunction,
 } from "./prepare.ts";
 import type { ProductionPolicy } from "./production.ts";
+import { startHotReload, type HotReload, type ReloadEvent } from "./hot-reload.ts";
 import { FunctionPool } from "./runtime/function-pool.ts";
 import type { LogSink } from "./runtime/function-worker.ts";
 import {
@@ -70,6 +72,20 @@ export interface LocalFlowOptions {
     readonly port: number;
     readonly onListening: (event: InspectorEvent, logicalId: string) => void;
   };
+  /** Keep the queues' messages in this folder between runs (`up`); `fresh` empties it first. */
+  readonly keepMessagesIn?: string | undefined;
+  readonly fresh?: boolean;
+  /** Rebuild the function when its sources change and replace its environments (`up`). */
+  readonly hotReload?: boolean;
+  readonly onReload?: (event: ReloadEvent) => void;
+  /** How long `stop` lets in-flight invocations finish before it kills their environments (default 1 s). */
+  readonly stopGraceMs?: number;
+}
+
+/** What `stop` cut short: invocations still running after the grace, whose environments it killed. */
+export interface FlowStopReport {
+  readonly interruptedInvocations: number;
+  readonly interruptedRecords: number;
 }
 
 export interface LocalFlow {
@@ -88,7 +104,8 @@ export interface LocalFlow {
   bodies(logicalId: string): string[];
   /** What `publish` and `dlq` in another process need to find this flow. */
   upState(pid: number): UpState;
-  stop(): Promise<void>;
+  /** Stops in about `stopGraceMs` (plus closing the servers), however long a running invocation would take. */
+  stop(): Promise<FlowStopReport>;
 }
 
 /**
@@ -104,13 +121,20 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
   const parameterOverrides = options.parameterOverrides ?? {};
   const note = options.note ?? (() => undefined);
   const logSink = options.logSink ?? (() => undefined);
+  if (options.keepMessagesIn && options.fresh)
+    rmSync(options.keepMessagesIn, { recursive: true, force: true });
   const started = await startLocalCloud(template, {
     port: options.port ?? 0,
     region: options.config.region,
     ...(options.visibilityTimeoutSeconds !== undefined
       ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }
       : {}),
+    ...(options.keepMessagesIn ? { dataDir: options.keepMessagesIn } : {}),
   });
+  if (started.kept.messages > 0)
+    note(
+      `local cloud: ${started.kept.messages} message(s) kept from the last run (${started.kept.wereInFlight} were in flight: delivered again now); --fresh starts empty`,
+    );
   try {
     // Before the build, the database and the migration: a mapping AWS would refuse fails fast.
     const source = eventSourceOf(template, definition, started, {
@@ -173,7 +197,7 @@ async function runFlow(
       note,
     });
   } catch (error) {
-    await Promise.all(schedules.map((schedule) => schedule.stop()));
+    await Promise.all(schedules.map((schedule) => schedule.stop(0)));
     await prepared.close();
     throw error;
   }
@@ -185,12 +209,22 @@ async function runFlow(
     inspector: inspectorOf(options.inspector, definition.logicalId),
   });
   if (options.inspector) for (const worker of pool.workers) worker.initialize();
+  const hotReload: HotReload | undefined = options.hotReload
+    ? startHotReload({
+        config: options.config,
+        template,
+        definition,
+        env: prepared.env,
+        pool,
+        onReload: options.onReload ?? (() => undefined),
+      })
+    : undefined;
   const outcomes: BatchOutcome[] = [];
   const client = localSqsClient(cloud.endpoint, cloud.region);
   const mapping = new LocalEventSourceMapping({
     settings: source.settings,
     client,
-    workers: pool.workers,
+    pool,
     onBatch: (outcome) => {
       outcomes.push(outcome);
       options.onBatch?.(outcome);
@@ -216,12 +250,17 @@ async function runFlow(
       outboundQueueUrl: prepared.env.OUTBOUND_QUEUE_URL,
     }),
     stop: async () => {
-      await Promise.all(schedules.map((schedule) => schedule.stop()));
-      await mapping.stop();
+      const graceMs = options.stopGraceMs ?? 1000;
+      await hotReload?.close();
+      const [interrupted] = await Promise.all([
+        mapping.stop(graceMs),
+        ...schedules.map((schedule) => schedule.stop(graceMs)),
+      ]);
       pool.stop();
       client.destroy();
-      await prepared.close();
-      await cloud.stop();
+      // Nothing uses either any more: the database and the emulator close together.
+      await Promise.all([prepared.close(), cloud.stop()]);
+      return interrupted;
     },
   };
 }

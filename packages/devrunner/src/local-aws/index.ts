@@ -47,7 +47,15 @@ export {
 export { LocalSchedule, type ScheduledRun } from "./cloud/schedules.ts";
 export { readUpState, removeUpState, writeUpState, type UpState } from "./cloud/state.ts";
 /** The whole SNS -> SQS -> function flow, as `up` runs it. */
-export { startLocalFlow, waitUntil, type LocalFlow, type LocalFlowOptions } from "./flow.ts";
+export {
+  startLocalFlow,
+  waitUntil,
+  type FlowStopReport,
+  type LocalFlow,
+  type LocalFlowOptions,
+} from "./flow.ts";
+/** Hot reload of a running flow's function (`up`). */
+export { startHotReload, type HotReload, type ReloadEvent } from "./hot-reload.ts";
 export {
   hostEnvironmentName,
   loadProductionPattern,

@@ -103,10 +103,13 @@ export async function startSoakFlow(options: SoakFlowOptions): Promise<SoakFlow>
     isFlaky,
     publishFaults: () => sqsProxy!.counts(),
     stop: () =>
-      (stopping ??= flow.stop().finally(async () => {
-        await sqsProxy?.close();
-        rmSync(scratch, { recursive: true, force: true });
-      })),
+      (stopping ??= flow
+        .stop()
+        .then(() => undefined)
+        .finally(async () => {
+          await sqsProxy?.close();
+          rmSync(scratch, { recursive: true, force: true });
+        })),
   };
 }
 

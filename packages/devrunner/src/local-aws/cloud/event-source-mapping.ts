@@ -5,7 +5,8 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { createHash, randomUUID } from "node:crypto";
-import type { FunctionWorker, InvocationReport } from "../runtime/function-worker.ts";
+import type { FunctionPool } from "../runtime/function-pool.ts";
+import type { InvocationReport } from "../runtime/function-worker.ts";
 
 export interface MappingSettings {
   readonly queueUrl: string;
@@ -39,10 +40,15 @@ export interface BatchOutcome {
  */
 export class LocalEventSourceMapping {
   private running = false;
+  /** Ends the long polls at once when stopping (records they took come back, see LocalCloud.kept). */
+  private readonly polls = new AbortController();
+  /** Set when `stop` kills the environments of invocations that outlived its grace. */
+  private killing = false;
+  private interrupted = { interruptedInvocations: 0, interruptedRecords: 0 };
   private readonly loops: Promise<void>[] = [];
   private readonly settings: MappingSettings;
   private readonly client: SQSClient;
-  private readonly workers: readonly FunctionWorker[];
+  private readonly pool: Pick<FunctionPool, "workers" | "stop">;
   private readonly onBatch: (outcome: BatchOutcome) => void;
   private readonly onError: (error: unknown) => void;
   private readonly onInvoke: (start: BatchStart) => void;
@@ -50,14 +56,15 @@ export class LocalEventSourceMapping {
   constructor(options: {
     settings: MappingSettings;
     client: SQSClient;
-    workers: readonly FunctionWorker[];
+    /** The function's environments: a poller takes its own before each invocation. */
+    pool: Pick<FunctionPool, "workers" | "stop">;
     onBatch: (outcome: BatchOutcome) => void;
     onError: (error: unknown) => void;
     onInvoke?: ((start: BatchStart) => void) | undefined;
   }) {
     this.settings = options.settings;
     this.client = options.client;
-    this.workers = options.workers;
+    this.pool = options.pool;
     this.onBatch = options.onBatch;
     this.onError = options.onError;
     this.onInvoke = options.onInvoke ?? (() => undefined);
@@ -65,29 +72,46 @@ export class LocalEventSourceMapping {
 
   start(): void {
     this.running = true;
-    this.workers.forEach((worker, index) => this.loops.push(this.poll(index, worker)));
+    this.pool.workers.forEach((_, index) => this.loops.push(this.poll(index)));
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops polling; invocations still running after `graceMs` have their environments killed (Lambda's
+   * Timeout does not wait). Their records are not deleted: they come back (see LocalCloud.kept).
+   */
+  async stop(graceMs: number): Promise<{ interruptedInvocations: number; interruptedRecords: number }> {
     this.running = false;
-    await Promise.allSettled(this.loops);
-    for (const worker of this.workers) worker.stop();
+    this.polls.abort();
+    const finished = Promise.allSettled(this.loops);
+    let graceOver: NodeJS.Timeout | undefined;
+    await Promise.race([finished, new Promise((resolve) => (graceOver = setTimeout(resolve, graceMs)))]);
+    clearTimeout(graceOver);
+    this.killing = true;
+    this.pool.stop();
+    await finished;
+    return this.interrupted;
   }
 
-  private async poll(index: number, worker: FunctionWorker): Promise<void> {
+  private async poll(index: number): Promise<void> {
     while (this.running) {
       try {
         const records = await this.gather();
         if (records.length === 0 || !this.running) continue;
         const requestId = randomUUID();
         this.onInvoke({ poller: index, records, requestId });
-        const report = await worker.invoke(this.toEvent(records), requestId);
+        const report = await this.pool.workers[index]!.invoke(this.toEvent(records), requestId);
+        if (this.killing && report.result.status !== "ok") {
+          this.interrupted.interruptedInvocations += 1;
+          this.interrupted.interruptedRecords += records.length;
+          continue;
+        }
         const failed = this.failedIds(records, report);
         const succeeded = records.filter((record) => !failed.has(record.MessageId ?? ""));
         await this.delete(succeeded);
         this.onBatch({ poller: index, records, failed, report });
       } catch (error) {
-        if (this.running) this.onError(error);
+        if (!this.running) break;
+        this.onError(error);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
@@ -126,6 +150,7 @@ export class LocalEventSourceMapping {
           MessageSystemAttributeNames: ["All"],
           MessageAttributeNames: ["All"],
         }),
+        { abortSignal: this.polls.signal },
       );
       records.push(...(received.Messages ?? []));
       if (!received.Messages?.length && records.length > 0 && Date.now() < windowEnds) {

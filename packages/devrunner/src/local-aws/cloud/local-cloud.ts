@@ -1,4 +1,9 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import {
   EMULATOR_REGION,
   emulatorSqsClient,
   startSqsEmulator,
@@ -28,6 +33,8 @@ export interface LocalCloud {
   readonly resolveResource: (logicalId: string, attribute?: string) => string | undefined;
   /** Environment for AWS SDK clients (the function's and ours) pointed at the emulator. */
   readonly sdkEnvironment: Readonly<Record<string, string>>;
+  /** With `dataDir`: the messages its queues kept from the last run, and how many of them were in flight. */
+  readonly kept: { readonly messages: number; readonly wereInFlight: number };
   readonly stop: () => Promise<void>;
 }
 
@@ -37,6 +44,11 @@ export interface LocalCloudOptions {
   readonly region?: string;
   /** Replaces every queue's VisibilityTimeout, so failed records come back sooner in local runs. */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * Keep queues, topics and messages in this folder between runs (fauxqs's SQLite persistence): what a
+   * run leaves in its queues is there on the next start.
+   */
+  readonly dataDir?: string;
 }
 
 /**
@@ -50,16 +62,21 @@ export async function startLocalCloud(
   const { server, endpoint, region } = await startSqsEmulator({
     port: options.port ?? 0,
     region: options.region ?? EMULATOR_REGION,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   });
+  const client = localSqsClient(endpoint, region);
   const queues = new Map<string, LocalQueue>();
   const topics = new Map<string, LocalTopic>();
   const resolveResource = resourceResolver(queues, topics);
   const resolve: Resolve = (value) =>
     resolveTemplateValue(value, { "AWS::Region": region }, template, resolveResource);
   const resources = Object.entries(template.resources);
-  createQueues(server, resources, resolve, options.visibilityTimeoutSeconds, queues);
+  const kept = { client, endpoint };
+  await createQueues(server, resources, resolve, options.visibilityTimeoutSeconds, queues, kept);
   createTopics(server, resources, resolve, topics);
   subscribeQueues(server, resources, resolve, { queues, topics });
+  const keptMessages = await releaseKeptMessages(server, client, queues.values());
+  client.destroy();
   return {
     server,
     endpoint,
@@ -68,6 +85,7 @@ export async function startLocalCloud(
     topics,
     resolveResource,
     sdkEnvironment: sdkEnvironmentFor(endpoint, region),
+    kept: keptMessages,
     stop: () => server.stop(),
   };
 }
@@ -97,13 +115,14 @@ function resourceResolver(
   };
 }
 
-function createQueues(
+async function createQueues(
   server: FauxqsServer,
   resources: Resources,
   resolve: Resolve,
   visibilityTimeoutSeconds: number | undefined,
   queues: Map<string, LocalQueue>,
-): void {
+  kept: { client: SQSClient; endpoint: string },
+): Promise<void> {
   // Queues without a redrive policy first: a redrive policy names its dead-letter queue's ARN.
   const queueResources = resources
     .filter(([, resource]) => resource.Type === "AWS::SQS::Queue")
@@ -116,9 +135,18 @@ function createQueues(
     const fifo = properties.FifoQueue === true || properties.FifoQueue === "true";
     const givenName = resolve(properties.QueueName);
     const name = (givenName ?? logicalId) + (fifo && !(givenName ?? "").endsWith(".fifo") ? ".fifo" : "");
-    const created = server.createQueue(name, {
-      attributes: queueAttributes(properties, resolve, fifo, visibilityTimeoutSeconds),
-    });
+    const attributes = queueAttributes(properties, resolve, fifo, visibilityTimeoutSeconds);
+    const existing = server.inspectQueue(name);
+    if (existing) {
+      // Kept from the last run: creating it again would drop its messages; the template's attributes
+      // (or --visibility-timeout) may have changed since.
+      const url = existing.url.replace(/^https?:\/\/[^/]+/, kept.endpoint);
+      const { FifoQueue: _fifo, ...settable } = attributes;
+      await kept.client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: settable }));
+      queues.set(logicalId, { logicalId, name, url, arn: existing.arn });
+      continue;
+    }
+    const created = server.createQueue(name, { attributes });
     queues.set(logicalId, {
       logicalId,
       name: created.queueName,
@@ -204,4 +232,39 @@ function sdkEnvironmentFor(endpoint: string, region: string): Readonly<Record<st
     AWS_ACCESS_KEY_ID: "local",
     AWS_SECRET_ACCESS_KEY: "local",
   };
+}
+
+/**
+ * The kept messages, and those that were in flight when the last run stopped made visible again: the
+ * invocation that held them is gone with that run, so they are delivered now rather than after their
+ * visibility timeout. In one second, not at once: fauxqs 2.4.1's persistence fails a visibility timeout
+ * of 0 (it writes NULL into a NOT NULL column after taking the message off the in-flight list: it is lost).
+ */
+async function releaseKeptMessages(
+  server: FauxqsServer,
+  client: SQSClient,
+  queues: Iterable<LocalQueue>,
+): Promise<LocalCloud["kept"]> {
+  let messages = 0;
+  let wereInFlight = 0;
+  for (const queue of queues) {
+    const inspected = server.inspectQueue(queue.name);
+    if (!inspected) continue;
+    const { ready, delayed, inflight } = inspected.messages;
+    messages += ready.length + delayed.length + inflight.length;
+    wereInFlight += inflight.length;
+    for (let start = 0; start < inflight.length; start += 10) {
+      await client.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queue.url,
+          Entries: inflight.slice(start, start + 10).map((held, i) => ({
+            Id: `r${i}`,
+            ReceiptHandle: held.receiptHandle,
+            VisibilityTimeout: 1,
+          })),
+        }),
+      );
+    }
+  }
+  return { messages, wereInFlight };
 }

@@ -116,10 +116,14 @@ export class LocalSchedule {
     this.onRun({ logicalId: this.schedule.definition.logicalId, report });
   }
 
-  async stop(): Promise<void> {
+  /** Lets a running run finish for up to `graceMs`, then kills its environment. */
+  async stop(graceMs: number): Promise<void> {
     clearInterval(this.timer);
-    await this.running;
+    let graceOver: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise((resolve) => (graceOver = setTimeout(resolve, graceMs)))]);
+    clearTimeout(graceOver);
     this.worker.stop();
+    await this.running;
   }
 
   private scheduledEvent(): Record<string, unknown> {

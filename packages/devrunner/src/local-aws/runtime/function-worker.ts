@@ -99,6 +99,7 @@ export class FunctionWorker {
   private lastMaxRssKb = 0;
   /** Invocations whose end marker has not come through on both streams yet. */
   private readonly logEnds = new Map<string, { streams: number; done: () => void }>();
+  private running: Promise<InvocationReport> | undefined;
 
   /** Settings now, or later with `configure` (after `prestart`). */
   constructor(options: FunctionWorkerOptions) {
@@ -123,6 +124,22 @@ export class FunctionWorker {
   }
 
   async invoke(event: unknown, requestId: string = randomUUID()): Promise<InvocationReport> {
+    const running = this.run(event, requestId);
+    this.running = running;
+    try {
+      return await running;
+    } finally {
+      if (this.running === running) this.running = undefined;
+    }
+  }
+
+  /** Ends this environment once its running invocation (if any) has answered (a hot reload replaced it). */
+  async retire(): Promise<void> {
+    await this.running;
+    this.stop();
+  }
+
+  private async run(event: unknown, requestId: string): Promise<InvocationReport> {
     const started = performance.now();
     const init = await this.start();
     if (init.error) {

@@ -55,6 +55,12 @@ async function loadHandler(): Promise<Handler> {
   return handler as Handler;
 }
 
+// The devrunner decides when an environment ends: a terminal's Ctrl-C reaches the whole process group,
+// and the parent gives running invocations a grace before it kills them. Without the parent (it was
+// killed), nothing can reach this process any more.
+process.on("SIGINT", () => undefined);
+process.on("disconnect", () => process.exit(0));
+
 // The parent may start this process before it knows the function's environment (it overlaps Node's start
 // with its own set-up), so the environment arrives as the first message; the init phase starts then.
 interface ConfigureMessage {
