@@ -12,6 +12,7 @@ export const EVENT_SPEC = {
   fifo  FIFO records, message group = the entity name
 Bodies are JSON-escaped correctly, whatever the key holds.`,
   flags: ["json-body", "out"],
+  positionals: "any",
 } as const satisfies CommandSpec<"json-body" | "out">;
 
 export function eventCommand(argv: readonly string[]): Promise<number> {

@@ -19,6 +19,7 @@ Without a database in the environment or the env-vars file, the function gets th
 (PGlite served on 127.0.0.1); template queues it needs are created in an in-process SQS emulator.
 The response goes to stdout; the function's logs and the REPORT line to stderr.`,
   flags: ["event", ...FUNCTION_FLAGS, "json", "debug-port"],
+  positionals: 1,
   flagHelp: {
     "allow-prod":
       "allow a production ENV (from the environment, the template's defaults, --parameter-overrides or the env-vars file)",

@@ -11,6 +11,7 @@ export const PROCESS_SPEC = {
   synopsis: "process KEY... [options]",
   description: "Runs the domain on each key, as the Lambda would, straight from the terminal.",
   flags: [...TARGET_FLAGS, "json"],
+  positionals: "any",
   exitCodes:
     "Exit codes: 0 all keys accepted, 1 a key was invalid or failed, 2 bad usage, 3 production refused.",
 } as const satisfies CommandSpec<(typeof TARGET_FLAGS)[number] | "json">;

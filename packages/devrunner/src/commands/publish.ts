@@ -10,6 +10,7 @@ export const PUBLISH_SPEC = {
   description: `Sends each key through the running local cloud's SNS topic (\`devrunner up\` in another terminal), as the
 producers do in AWS: SNS -> SQS -> EntityFunction.`,
   flags: ["json-body"],
+  positionals: "any",
   flagHelp: { "json-body": 'publish {"entity": "KEY"} instead of the bare key' },
 } as const satisfies CommandSpec<"json-body">;
 

@@ -1,4 +1,4 @@
-import { positiveSeconds, wholeNumber } from "../cli/args.ts";
+import { portNumber, positiveSeconds, visibilityTimeoutSeconds } from "../cli/args.ts";
 import { debugPort, describeInspector } from "../cli/debugger.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { FUNCTION_FLAGS, resolveFunctionRequest } from "../cli/function-target.ts";
@@ -28,6 +28,7 @@ From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]
     "console-port",
     "no-console",
   ],
+  positionals: 1,
   exitCodes: "Exit codes: 0 stopped with Ctrl-C, 2 bad usage, 3 production refused.",
 } as const satisfies CommandSpec<
   | "port"
@@ -41,19 +42,19 @@ From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]
 
 export function upCommand(argv: readonly string[]): Promise<number> {
   return runCommand(UP_SPEC, argv, async (values, positionals) => {
-    const port = wholeNumber("--port", values.port);
+    const port = portNumber("--port", values.port);
     const visibility = values["visibility-timeout"];
     const period = values["schedule-period"];
     const request = resolveFunctionRequest("up", values, positionals);
     const inspect = values.inspect === undefined ? undefined : debugPort("--inspect", values.inspect);
     const consolePort = values["console-port"];
-    const browserPort = consolePort === undefined ? undefined : wholeNumber("--console-port", consolePort);
+    const browserPort = consolePort === undefined ? undefined : portNumber("--console-port", consolePort);
     const monitor = values["no-console"] ? undefined : new FlowMonitor();
     const flow = await startLocalFlow({
       ...request,
       port,
       visibilityTimeoutSeconds:
-        visibility === undefined ? undefined : wholeNumber("--visibility-timeout", visibility),
+        visibility === undefined ? undefined : visibilityTimeoutSeconds("--visibility-timeout", visibility),
       ...(period === undefined
         ? {}
         : { schedulePeriodMs: positiveSeconds("--schedule-period", period) * 1000 }),
