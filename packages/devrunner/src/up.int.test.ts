@@ -176,6 +176,25 @@ describe("devrunner up + publish: the SNS -> SQS -> Lambda flow in one process",
     );
   });
 
+  it("publish names the keys sent and not sent when a send fails part-way", async () => {
+    const env = isolatedEnv();
+    // A "running" cloud whose endpoint refuses connections: the first send fails.
+    writeFileSync(
+      env.DEVRUNNER_UP_STATE!,
+      JSON.stringify({
+        pid: process.pid,
+        endpoint: "http://127.0.0.1:9",
+        region: "us-east-1",
+        topicArn: "arn:aws:sns:us-east-1:000000000000:t",
+        queueUrl: "http://127.0.0.1:9/q",
+      }),
+    );
+    const result = await runCli(["publish", "K1_20220101T000000", "K2_20220101T000000"], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/publish: sending key 1 \('K1_20220101T000000'\) failed: /);
+    expect(result.stderr).toMatch(/\nsent: \(none\)\nnot sent: K1_20220101T000000 K2_20220101T000000\n/);
+  });
+
   it("publish says clearly when no local cloud is running", async () => {
     const result = await runCli(["publish", "X_20220101T000000"], isolatedEnv());
     expect(result.code).toBe(2);

@@ -1,6 +1,8 @@
 import { writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { UsageError } from "../cli/errors.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
+import { userPath } from "../cli/paths.ts";
 import { sampleSqsEvent } from "../local-aws/sample-events.ts";
 
 export const EVENT_SPEC = {
@@ -26,7 +28,7 @@ export function eventCommand(argv: readonly string[]): Promise<number> {
     if (keys.length === 0) throw new UsageError("event: give at least one KEY");
     const text = `${JSON.stringify(sampleSqsEvent(kind, keys, { jsonBody: values["json-body"] }), null, 2)}\n`;
     if (values.out) {
-      writeFileSync(values.out, text);
+      writeOut(values.out, text);
       process.stderr.write(
         `wrote ${values.out} (${keys.length} record${keys.length === 1 ? "" : "s"}, ${kind})\n`,
       );
@@ -35,4 +37,20 @@ export function eventCommand(argv: readonly string[]): Promise<number> {
     }
     return Promise.resolve(0);
   });
+}
+
+/** --out FILE: a folder, or a path whose folder is missing, is bad usage (exit 2), named as given. */
+function writeOut(path: string, text: string): void {
+  try {
+    writeFileSync(userPath(path), text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "EISDIR"
+        ? "it is a folder; give a file name"
+        : code === "ENOENT"
+          ? `no folder ${dirname(userPath(path))}`
+          : (error as Error).message;
+    throw new UsageError(`event: cannot write --out '${path}': ${reason}`);
+  }
 }

@@ -1,6 +1,7 @@
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { userPath } from "../cli/paths.ts";
 import { commandEnvironment, embeddedDataDir, localAwsConfigFor } from "../cli/target.ts";
+import { loadTemplate } from "../local-aws/prepare.ts";
 import { runSoakCommand, soakLimits } from "../soak/command.ts";
 
 export const SOAK_SPEC = {
@@ -29,11 +30,14 @@ export function soakCommand(argv: readonly string[]): Promise<number> {
   return runCommand(SOAK_SPEC, argv, async (values) => {
     const limits = soakLimits(values);
     const env = commandEnvironment(values["env-file"] && userPath(values["env-file"]));
+    const templatePath = userPath(values.template);
+    // Before a container starts: a template that cannot be read fails as every command's does.
+    loadTemplate(templatePath, values.template);
     return runSoakCommand({
       ...limits,
       env,
       config: localAwsConfigFor(env),
-      templatePath: userPath(values.template),
+      templatePath,
       dataDir: embeddedDataDir(env),
       cpuHog: values["cpu-hog"],
       json: values.json,
