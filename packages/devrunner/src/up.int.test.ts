@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EntityDatabase } from "@entity/adapters";
@@ -174,6 +175,25 @@ describe("devrunner up + publish: the SNS -> SQS -> Lambda flow in one process",
     expect(fromTemplate.stderr).toMatch(
       /visibility timeout of EntityQueue \(180 s, from EntityQueue's VisibilityTimeout in the template\) is below EntityFunction's Timeout \(300 s\)/,
     );
+  });
+
+  it("says clearly, exit 2, when the emulator's port is in use", async () => {
+    const taken = createServer();
+    await new Promise<void>((listening) => taken.listen(0, "0.0.0.0", listening));
+    const port = String((taken.address() as AddressInfo).port);
+    try {
+      const result = await runCli(
+        ["up", "--port", port, "-t", projectTemplate],
+        isolatedEnv({ DEVRUNNER_TEST_BUILD_DIR: buildDir }),
+      );
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(
+        new RegExp(`devrunner: the emulator's port ${port} is in use .*: pick another --port`),
+      );
+      expect(result.stderr).not.toMatch(/EADDRINUSE|Error:/);
+    } finally {
+      taken.close();
+    }
   });
 
   it("publish names the keys sent and not sent when a send fails part-way", async () => {

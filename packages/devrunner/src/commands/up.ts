@@ -29,7 +29,7 @@ From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]
     "no-console",
   ],
   positionals: 1,
-  exitCodes: "Exit codes: 0 stopped with Ctrl-C, 2 bad usage, 3 production refused.",
+  exitCodes: "Exit codes: 0 stopped with Ctrl-C, 2 bad usage (or the port is taken), 3 production refused.",
 } as const satisfies CommandSpec<
   | "port"
   | "visibility-timeout"

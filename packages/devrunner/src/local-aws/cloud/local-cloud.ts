@@ -4,6 +4,7 @@ import {
   startSqsEmulator,
   type FauxqsServer,
 } from "@entity/adapters/sqs-emulator";
+import { LocalAwsError } from "../errors.ts";
 import { resolveTemplateValue, type SamTemplate } from "../template/sam-template.ts";
 
 /** An SQS client for the local emulator (explicit endpoint: its queue URLs name a host that need not resolve). */
@@ -47,9 +48,17 @@ export async function startLocalCloud(
   template: SamTemplate,
   options: LocalCloudOptions = {},
 ): Promise<LocalCloud> {
+  const port = options.port ?? 0;
   const { server, endpoint, region } = await startSqsEmulator({
-    port: options.port ?? 0,
+    port,
     region: options.region ?? EMULATOR_REGION,
+  }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    throw new LocalAwsError(
+      "EMULATOR_PORT_IN_USE",
+      `the emulator's port ${port} is in use (another \`devrunner up\`, or LocalStack?): pick another --port (0 picks a free one)`,
+      { cause: error },
+    );
   });
   const queues = new Map<string, LocalQueue>();
   const topics = new Map<string, LocalTopic>();
