@@ -18,8 +18,7 @@ export const PROCESS_SPEC = {
 
 export function processCommand(argv: readonly string[]): Promise<number> {
   return runCommand(PROCESS_SPEC, argv, async (values, keys) => {
-    if (keys.length === 0)
-      throw new UsageError("process: give at least one KEY\nrun `devrunner process --help` for usage");
+    requireKeys(keys);
     recordLastCommand("process", argv);
     const { env, target } = resolveTarget(values);
     const output = createOutput(values.json);
@@ -31,4 +30,10 @@ export function processCommand(argv: readonly string[]): Promise<number> {
       await app.close();
     }
   });
+}
+
+/** `process` (and `watch process`) without a key is bad usage. */
+export function requireKeys(keys: readonly string[]): void {
+  if (keys.length === 0)
+    throw new UsageError("process: give at least one KEY\nrun `devrunner process --help` for usage");
 }
