@@ -109,12 +109,31 @@ describe("devrunner up + publish: the SNS -> SQS -> Lambda flow in one process",
         Type: "Notification",
         Message: "poison_key",
       });
+      // Listing only looks: a second look shows the same receive count.
+      const again = JSON.parse((await runCli(["dlq", "--json"], env)).stdout) as typeof dead;
+      expect(again.messages.map((message) => message.receiveCount)).toEqual([dead.messages[0]!.receiveCount]);
+      expect(dead.messages[0]!.receiveCount).toBeGreaterThanOrEqual(5);
       const redriven = await runCli(["dlq", "--redrive"], env);
       expect(redriven.stdout).toMatch(/redrove 1 message\(s\)/);
       await up.waitFor(
         /failed \(receive 1: retried[^\n]*poison_key[\s\S]*failed \(receive 1: retried[^\n]*poison_key/,
         15_000,
       );
+    } finally {
+      await up.stop();
+    }
+  });
+
+  it("prints a record the function dead-lettered itself as dead, with its reason code", async () => {
+    const env = isolatedEnv({ DEVRUNNER_TEST_BUILD_DIR: buildDir });
+    const up = startCli(UP_ARGS, env);
+    try {
+      await up.waitFor(/^ready:/m, 60_000);
+      await runCli(["publish", "poison_key"], env);
+      await up.waitFor(/^batch of 1 -> 0 ok, 0 failed, 1 dead-lettered/m, 30_000);
+      expect(up.output()).toMatch(/^ {2}dead {3}\S+ sns: poison_key {2}LOWERCASE_LETTER -> DLQ$/m);
+      const listed = await runCli(["dlq"], env);
+      expect(listed.stdout).toMatch(/receives=0 {2}LOWERCASE_LETTER: /);
     } finally {
       await up.stop();
     }

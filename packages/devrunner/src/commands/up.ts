@@ -61,7 +61,7 @@ export function upCommand(argv: readonly string[]): Promise<number> {
       logSink: teeLogs(functionLogs, monitor),
       onInvoke: monitor?.invocationStarted,
       onBatch: (outcome) => {
-        printBatch(outcome, flow.maxReceiveCount);
+        printBatch(outcome, flow);
         monitor?.batchDone(outcome);
       },
       onError: (error) => process.stderr.write(`event-source mapping: ${(error as Error).message}\n`),
