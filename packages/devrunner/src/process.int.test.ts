@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, testKysely, type TestDatabase } from "@entity/adapters/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,10 +62,31 @@ describe("devrunner process", () => {
       /cannot read event '\/nonexistent\/event.json': no such file/,
     ],
     [["nonsense"], /unknown command 'nonsense'/],
+    [
+      ["process", "--data-dir", "/etc/passwd", KEY],
+      /--data-dir '\/etc\/passwd' cannot be the embedded database's folder: it is a file/,
+    ],
+    [
+      ["process", "--data-dir", "/etc/passwd/pglite", KEY],
+      /--data-dir '\/etc\/passwd\/pglite' cannot be the embedded database's folder: '\/etc\/passwd' is a file/,
+    ],
+    [
+      ["event", "sqs", KEY, "--out", "/nonexistent/dir/x.json"],
+      /event: cannot write --out '\/nonexistent\/dir\/x.json': no folder \/nonexistent\/dir$/m,
+    ],
+    [["event", "sqs", KEY, "--out", tmpdir()], /event: cannot write --out '.*': it is a folder/],
+    [["soak", "extra"], /soak: unexpected argument 'extra' \(soak takes none\)/],
+    [["dlq", "extra"], /dlq: unexpected argument 'extra'/],
+    [["soak", "-t", "/nope.yaml"], /cannot read the template '\/nope.yaml'/],
+    [["up", "--port", "70000"], /--port must be a port number \(0-65535\), not '70000'/],
+    [["start-lambda", "--port", "70000"], /--port must be a port number \(0-65535\), not '70000'/],
+    [["up", "--visibility-timeout", "99999999"], /--visibility-timeout must be at most 43200 seconds/],
+    [["publish", "K1", "K2", "", "K3"], /publish: key 3 of 4 is empty .*; nothing was sent/],
   ])("exits 2 with a clear error for %j", async (args, message) => {
     const result = await runCli(args, isolatedEnv());
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/Error:|\n\s+at /);
   });
 
   it("answers --help for every command", async () => {

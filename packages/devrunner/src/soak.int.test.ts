@@ -1,4 +1,5 @@
 import { localAwsConfig } from "./local-aws/index.ts";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -6,6 +7,7 @@ import { createTestDatabase } from "@entity/adapters/testing";
 import { describe, expect, it } from "vitest";
 import { formatSoakReport } from "./soak/report.ts";
 import { runSoak } from "./soak/soak.ts";
+import { isolatedEnv, startCli } from "./testing/cli.ts";
 
 describe("soak, CI-sized: the local flow under every fault the soak injects", () => {
   it("loses nothing, doubles nothing, leaves nothing stuck; parks exactly the unpublishable events and dead-letters exactly the poison keys", async () => {
@@ -58,4 +60,22 @@ describe("soak, CI-sized: the local flow under every fault the soak injects", ()
     expect(report.counts.validKeysDeadLettered).toBe(0);
     expect(report.ok).toBe(true);
   }, 180_000);
+
+  it("on Ctrl-C says it stops and removes its Postgres container", async () => {
+    const soak = startCli(["soak", "--messages", "300"], isolatedEnv());
+    try {
+      await soak.waitFor(/soak: Postgres up on [^:\s]+:\d+/, 90_000);
+      const port = /Postgres up on [^:\s]+:(\d+)/.exec(soak.output())![1]!;
+      const running = (): string =>
+        execFileSync("docker", ["ps", "-q", "--filter", `publish=${port}`], { encoding: "utf8" }).trim();
+      expect(running()).not.toBe("");
+      const code = await soak.stop();
+      expect(soak.output()).toMatch(/soak: stopping \(SIGINT\)/);
+      expect(soak.output()).toMatch(/soak: removing the Postgres container/);
+      expect(code).toBe(130);
+      expect(running()).toBe("");
+    } finally {
+      if (soak.child.exitCode === null) soak.child.kill("SIGKILL");
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EntityDatabase } from "@entity/adapters";
@@ -109,12 +110,31 @@ describe("devrunner up + publish: the SNS -> SQS -> Lambda flow in one process",
         Type: "Notification",
         Message: "poison_key",
       });
+      // Listing only looks: a second look shows the same receive count.
+      const again = JSON.parse((await runCli(["dlq", "--json"], env)).stdout) as typeof dead;
+      expect(again.messages.map((message) => message.receiveCount)).toEqual([dead.messages[0]!.receiveCount]);
+      expect(dead.messages[0]!.receiveCount).toBeGreaterThanOrEqual(5);
       const redriven = await runCli(["dlq", "--redrive"], env);
       expect(redriven.stdout).toMatch(/redrove 1 message\(s\)/);
       await up.waitFor(
         /failed \(receive 1: retried[^\n]*poison_key[\s\S]*failed \(receive 1: retried[^\n]*poison_key/,
         15_000,
       );
+    } finally {
+      await up.stop();
+    }
+  });
+
+  it("prints a record the function dead-lettered itself as dead, with its reason code", async () => {
+    const env = isolatedEnv({ DEVRUNNER_TEST_BUILD_DIR: buildDir });
+    const up = startCli(UP_ARGS, env);
+    try {
+      await up.waitFor(/^ready:/m, 60_000);
+      await runCli(["publish", "poison_key"], env);
+      await up.waitFor(/^batch of 1 -> 0 ok, 0 failed, 1 dead-lettered/m, 30_000);
+      expect(up.output()).toMatch(/^ {2}dead {3}\S+ sns: poison_key {2}LOWERCASE_LETTER -> DLQ$/m);
+      const listed = await runCli(["dlq"], env);
+      expect(listed.stdout).toMatch(/receives=0 {2}LOWERCASE_LETTER: /);
     } finally {
       await up.stop();
     }
@@ -175,6 +195,44 @@ describe("devrunner up + publish: the SNS -> SQS -> Lambda flow in one process",
     expect(fromTemplate.stderr).toMatch(
       /visibility timeout of EntityQueue \(180 s, from EntityQueue's VisibilityTimeout in the template\) is below EntityFunction's Timeout \(300 s\)/,
     );
+  });
+
+  it("says clearly, exit 2, when the emulator's port is in use", async () => {
+    const taken = createServer();
+    await new Promise<void>((listening) => taken.listen(0, "0.0.0.0", listening));
+    const port = String((taken.address() as AddressInfo).port);
+    try {
+      const result = await runCli(
+        ["up", "--port", port, "-t", projectTemplate],
+        isolatedEnv({ DEVRUNNER_TEST_BUILD_DIR: buildDir }),
+      );
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(
+        new RegExp(`devrunner: the emulator's port ${port} is in use .*: pick another --port`),
+      );
+      expect(result.stderr).not.toMatch(/EADDRINUSE|Error:/);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("publish names the keys sent and not sent when a send fails part-way", async () => {
+    const env = isolatedEnv();
+    // A "running" cloud whose endpoint refuses connections: the first send fails.
+    writeFileSync(
+      env.DEVRUNNER_UP_STATE!,
+      JSON.stringify({
+        pid: process.pid,
+        endpoint: "http://127.0.0.1:9",
+        region: "us-east-1",
+        topicArn: "arn:aws:sns:us-east-1:000000000000:t",
+        queueUrl: "http://127.0.0.1:9/q",
+      }),
+    );
+    const result = await runCli(["publish", "K1_20220101T000000", "K2_20220101T000000"], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/publish: sending key 1 \('K1_20220101T000000'\) failed: /);
+    expect(result.stderr).toMatch(/\nsent: \(none\)\nnot sent: K1_20220101T000000 K2_20220101T000000\n/);
   });
 
   it("publish says clearly when no local cloud is running", async () => {

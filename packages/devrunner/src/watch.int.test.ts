@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isolatedEnv, startCli } from "./testing/cli.ts";
+import { isolatedEnv, runCli, startCli } from "./testing/cli.ts";
 
 const domainSource = resolve(import.meta.dirname, "../../domain/src");
 
@@ -23,5 +23,15 @@ describe("devrunner watch", () => {
       rmSync(probe, { force: true });
       await watch.stop();
     }
+  });
+
+  it.each([
+    [["watch", "process", "--bogus", "K_20220608T043249"], /^devrunner: process: Unknown option '--bogus'/m],
+    [["watch", "process"], /^devrunner: process: give at least one KEY/m],
+  ])("a first run that is bad usage exits 2 as the command itself would: %j", async (args, message) => {
+    const result = await runCli(args, isolatedEnv());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/UsageError|\n\s+at /);
   });
 });

@@ -55,7 +55,7 @@ export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchH
     logger.addContext(context);
     const startedAt = Date.now();
     deps.onInvocation?.(context.getRemainingTimeInMillis());
-    const records = event.Records ?? [];
+    const records = recordsOf(event, logger);
     try {
       await deps.ready();
     } catch (error) {
@@ -68,7 +68,7 @@ export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchH
       marginMs: deps.safetyMarginMillis ?? DEFAULT_SAFETY_MARGIN_MILLIS,
       interrupt,
     });
-    const { requests, letters } = decodeRecords(records);
+    const { requests, letters } = decodeRecords(records, logger);
     const failed = new Set<string>();
 
     // Each chunk's events go out straight after its commit, while the next chunk is processed.
@@ -139,7 +139,23 @@ export function createSqsBatchHandler(deps: BatchHandlerDependencies): SqsBatchH
   }
 }
 
-function decodeRecords(records: readonly SQSRecord[]): { requests: DecodedRequest[]; letters: DeadLetter[] } {
+/**
+ * The event's records. An event that is not an SQS batch (`Records` a string, an object, ...) is refused
+ * as a whole: iterating it would make "records" of its characters.
+ */
+function recordsOf(event: SQSEvent, logger: HandlerLogger): readonly SQSRecord[] {
+  const records: unknown = (event as Partial<SQSEvent> | null | undefined)?.Records;
+  if (records === undefined) return [];
+  if (Array.isArray(records)) return records as SQSRecord[];
+  const problem = `not an SQS event: its 'Records' is ${describeValue(records)}, not a list of records`;
+  logger.error(`${problem}; the whole invocation fails`);
+  throw new TypeError(problem);
+}
+
+function decodeRecords(
+  records: readonly SQSRecord[],
+  logger: HandlerLogger,
+): { requests: DecodedRequest[]; letters: DeadLetter[] } {
   const requests: DecodedRequest[] = [];
   const letters: DeadLetter[] = [];
   for (const record of records) {
@@ -164,6 +180,11 @@ function decodeRecords(records: readonly SQSRecord[]): { requests: DecodedReques
         ...(group ? { group } : {}),
       });
     } else {
+      logger.warn("undecodable record body: moving the record to the dead-letter queue", {
+        messageId: record.messageId,
+        code: decoded.code,
+        reason: decoded.reason,
+      });
       letters.push({
         messageId: record.messageId,
         body: kept,
@@ -260,5 +281,6 @@ function describe(error: unknown): string {
 function describeValue(value: unknown): string {
   if (value === undefined) return "none";
   if (value === null) return "null";
-  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

@@ -154,6 +154,30 @@ describe("the SQS batch handler", () => {
     ]);
   });
 
+  it("logs a WARN with the message id and reason code for every undecodable body it dead-letters", async () => {
+    const broken = sqsRecord("{oops", { messageId: "bad-json" });
+    const noEntity = sqsRecord(JSON.stringify({ other: 1 }), { messageId: "no-entity" });
+    await handler(event(broken, noEntity), lambdaContext());
+    const warnings = logs.filter((line) => line.level === "warn");
+    expect(warnings.map((line) => [line.message, line.extra?.messageId, line.extra?.code])).toEqual([
+      ["undecodable record body: moving the record to the dead-letter queue", "bad-json", "MALFORMED_JSON"],
+      ["undecodable record body: moving the record to the dead-letter queue", "no-entity", "MISSING_ENTITY"],
+    ]);
+  });
+
+  it.each([
+    [{ Records: "x" }, "a string"],
+    [{ Records: { 0: "x" } }, "an object"],
+  ])("refuses an event whose Records is not a list (%j): the whole batch fails", async (bad, found) => {
+    await expect(handler(bad as unknown as SQSEvent, lambdaContext())).rejects.toThrow(
+      `not an SQS event: its 'Records' is ${found}, not a list of records`,
+    );
+    expect(deadLetters.letters).toEqual([]);
+    expect(logs.some((line) => line.level === "error" && line.message.includes("not an SQS event"))).toBe(
+      true,
+    );
+  });
+
   it("dead-letters a record with no body, or a non-string one, instead of failing the batch", async () => {
     const missing = { ...sqsRecord(""), messageId: "no-body", body: undefined } as unknown as SQSRecord;
     const numeric = { ...sqsRecord(""), messageId: "numeric", body: 42 } as unknown as SQSRecord;

@@ -15,13 +15,15 @@ export interface SqsEmulator {
   readonly region: string;
 }
 
-/** fauxqs in this process on a free (or the given) port, quiet. */
+/** fauxqs in this process on a free (or the given) port of 127.0.0.1 only, quiet. */
 export async function startSqsEmulator(
   options: { port?: number; region?: string; dataDir?: string } = {},
 ): Promise<SqsEmulator> {
   const region = options.region ?? EMULATOR_REGION;
   const server = await startFauxqs({
     port: options.port ?? 0,
+    // Local development only: not reachable from the network (fauxqs alone would listen on 0.0.0.0).
+    listenHost: "127.0.0.1",
     logger: false,
     defaultRegion: region,
     // fauxqs's SQLite persistence: queues and their messages kept in this folder between runs.

@@ -44,3 +44,18 @@ export function positiveSeconds(flag: string, text: string): number {
     throw new UsageError(`${flag} must be a positive number of seconds, not '${text}'`);
   return value;
 }
+
+/** A port to listen on (`--port`, `--console-port`): 0 picks a free one. */
+export function portNumber(flag: string, text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535)
+    throw new UsageError(`${flag} must be a port number (0-65535), not '${text}'`);
+  return Number(text);
+}
+
+/** SQS's VisibilityTimeout: whole seconds, 0 to 43200 (12 hours), as CreateQueue accepts it. */
+export function visibilityTimeoutSeconds(flag: string, text: string): number {
+  const seconds = wholeNumber(flag, text);
+  if (seconds > 43200)
+    throw new UsageError(`${flag} must be at most 43200 seconds (12 hours, SQS's maximum), not '${text}'`);
+  return seconds;
+}

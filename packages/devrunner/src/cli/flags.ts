@@ -173,6 +173,8 @@ export interface CommandSpec<F extends FlagName> {
   readonly flagHelp?: Partial<Record<F, string>>;
   /** Per-command default of a flag, when the shared one does not fit (start-lambda's --port 3001). */
   readonly flagDefaults?: Partial<Record<F, string>>;
+  /** How many positional arguments it takes at most ("any": KEY...). Default 0: a stray one is bad usage. */
+  readonly positionals?: number | "any";
   readonly exitCodes?: string;
 }
 
@@ -206,14 +208,21 @@ export function parseCommand<F extends FlagName>(
     const flag = name && spec.flags.includes(name as F) ? (FLAGS[name] as FlagDefinition) : undefined;
     return flag?.bareValue === undefined ? arg : `${arg}=${flag.bareValue}`;
   });
+  let parsed: { values: unknown; positionals: string[] };
   try {
-    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { values: parsed.values as FlagValues<F | "help">, positionals: parsed.positionals };
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(
       `${spec.name}: ${(error as Error).message.replace(/\. To specify a positional.*$/s, "")}\nrun \`devrunner ${spec.name} --help\` for usage`,
     );
   }
+  const allowed = spec.positionals ?? 0;
+  const stray = allowed === "any" ? [] : parsed.positionals.slice(allowed);
+  if (stray.length > 0)
+    throw new UsageError(
+      `${spec.name}: unexpected argument${stray.length === 1 ? "" : "s"} ${stray.map((arg) => `'${arg}'`).join(" ")} (${spec.name} takes ${allowed === 0 ? "none" : `at most ${allowed}`})\nrun \`devrunner ${spec.name} --help\` for usage`,
+    );
+  return { values: parsed.values as FlagValues<F | "help">, positionals: parsed.positionals };
 }
 
 /** --help, generated from the spec and the flags' definitions, so the two cannot drift. */

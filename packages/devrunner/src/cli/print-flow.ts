@@ -1,3 +1,4 @@
+import { setAsideByOriginalId, type SetAside } from "../local-aws/cloud/dead-letter-view.ts";
 import type { BatchOutcome } from "../local-aws/cloud/event-source-mapping.ts";
 import type { ScheduledRun } from "../local-aws/cloud/schedules.ts";
 import type { LocalFlow } from "../local-aws/flow.ts";
@@ -21,21 +22,35 @@ export function printFlowReady(flow: LocalFlow): void {
   );
 }
 
-/** A batch as it happened: each record's fate, and where a failed one goes next. */
-export function printBatch(outcome: BatchOutcome, maxReceiveCount: number): void {
+/** A batch as it happened: each record's fate, and where a failed (or set aside) one goes next. */
+export function printBatch(outcome: BatchOutcome, flow: LocalFlow): void {
   const { records, failed, report } = outcome;
+  const { maxReceiveCount, deadLetterQueue } = flow;
+  // What the function moved to the DLQ itself (an invalid key, ...) it acknowledged: not "ok" to the reader.
+  const setAside = deadLetterQueue
+    ? setAsideByOriginalId(flow.cloud.server, deadLetterQueue.name)
+    : new Map<string, SetAside>();
+  const dead = records.filter(
+    (record) => !failed.has(record.MessageId ?? "?") && setAside.has(record.MessageId ?? "?"),
+  );
   const lines = [
-    `batch of ${records.length} -> ${records.length - failed.size} ok, ${failed.size} failed  (${formatReport(report).replace(/\t/g, "  ")})`,
+    `batch of ${records.length} -> ${records.length - failed.size - dead.length} ok, ${failed.size} failed${dead.length > 0 ? `, ${dead.length} dead-lettered` : ""}  (${formatReport(report).replace(/\t/g, "  ")})`,
   ];
   for (const record of records) {
     const id = record.MessageId ?? "?";
     const receives = Number(record.Attributes?.ApproximateReceiveCount ?? 1);
+    const letter = setAside.get(id);
+    const body = summarise(record.Body ?? "");
+    if (!failed.has(id) && letter) {
+      lines.push(`  dead   ${id} ${body}  ${letter.code ?? "(no reason code)"} -> DLQ`);
+      continue;
+    }
     const status = !failed.has(id)
       ? "ok    "
       : maxReceiveCount > 0 && receives >= maxReceiveCount
         ? `failed (receive ${receives}: goes to the DLQ)`
         : `failed (receive ${receives}: retried after the visibility timeout)`;
-    lines.push(`  ${status} ${id} ${summarise(record.Body ?? "")}`);
+    lines.push(`  ${status} ${id} ${body}`);
   }
   process.stdout.write(`${lines.join("\n")}\n`);
 }

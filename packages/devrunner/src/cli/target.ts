@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { describeDatabaseTarget, namesDatabase, parseDatabaseSettings } from "@entity/adapters/postgres";
 import { parse as parseDotenv } from "dotenv";
 import { readTextFile } from "./args.ts";
@@ -76,7 +77,17 @@ export function chooseDatabase(
 
 /** The embedded database's folder: --data-dir, else DEVRUNNER_DATA_DIR, else .devrunner/pglite. */
 export function embeddedDataDir(env: Readonly<Record<string, string | undefined>>, flag?: string): string {
-  return resolve(flag ?? env.DEVRUNNER_DATA_DIR ?? DEFAULT_PGLITE_DIR);
+  const dataDir = resolve(flag ?? env.DEVRUNNER_DATA_DIR ?? DEFAULT_PGLITE_DIR);
+  const source = flag ? "--data-dir" : env.DEVRUNNER_DATA_DIR ? "DEVRUNNER_DATA_DIR" : "the data folder";
+  // The folder is made on first use: what must not be a file is it, or the nearest part of it that exists.
+  for (let path = dataDir; ; path = dirname(path)) {
+    const found = statSync(path, { throwIfNoEntry: false });
+    if (found && !found.isDirectory())
+      throw new UsageError(
+        `${source} '${dataDir}' cannot be the embedded database's folder: ${path === dataDir ? "it is a file" : `'${path}' is a file`}`,
+      );
+    if (found || dirname(path) === path) return dataDir;
+  }
 }
 
 export function describeTarget(target: DatabaseTarget): string {

@@ -3,6 +3,7 @@ import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { createOutput } from "../cli/output.ts";
 import { localAwsConfigFor } from "../cli/target.ts";
 import { drainDeadLetters, type DeadLetter } from "../local-aws/cloud/dead-letters.ts";
+import { peekDeadLetters } from "../local-aws/cloud/dead-letter-view.ts";
 import { localSqsClient } from "../local-aws/cloud/local-cloud.ts";
 import { readUpState } from "../local-aws/cloud/state.ts";
 
@@ -22,11 +23,10 @@ export function dlqCommand(argv: readonly string[]): Promise<number> {
     const output = createOutput(values.json);
     const client = localSqsClient(state.endpoint, state.region);
     try {
-      const letters = await drainDeadLetters(
-        client,
-        state.dlqUrl,
-        values.redrive ? state.queueUrl : undefined,
-      );
+      // Listing peeks (a receive would raise the receive counts it shows); --redrive receives to move them.
+      const letters = values.redrive
+        ? await drainDeadLetters(client, state.dlqUrl, state.queueUrl)
+        : await peekDeadLetters(state.endpoint, state.dlqUrl);
       for (const letter of letters) output.line(describeLetter(letter));
       output.line(
         values.redrive
@@ -45,5 +45,5 @@ function describeLetter(letter: DeadLetter): string {
   const why = letter.failureCode
     ? `${letter.failureCode}: ${letter.failureReason}`
     : "(exceeded maxReceiveCount)";
-  return `${letter.messageId ?? "?"}  receives=${letter.receiveCount || "?"}  ${why}  body=${JSON.stringify((letter.body ?? "").slice(0, 200))}`;
+  return `${letter.messageId ?? "?"}  receives=${letter.receiveCount}  ${why}  body=${JSON.stringify((letter.body ?? "").slice(0, 200))}`;
 }

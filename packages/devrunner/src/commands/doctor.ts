@@ -23,6 +23,7 @@ It only reads. The database and DB_POOL_MAX are the function's, resolved as \`in
 (template defaults, --parameter-overrides, DB_* from the environment or --env-file, the env-vars file).
 On the embedded database and --db memory only the schema applies; the rest is n/a.`,
   flags: ["template", "env-vars", "parameter-overrides", ...TARGET_FLAGS, "json"],
+  positionals: 1,
   flagHelp: { json: "every check as one JSON document" },
   exitCodes: "Exit codes: 0 nothing failed, 1 a check failed, 2 bad usage.",
 } as const satisfies CommandSpec<

@@ -1,6 +1,8 @@
 import { writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { UsageError } from "../cli/errors.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
+import { userPath } from "../cli/paths.ts";
 import { withSamConfig } from "../cli/sam-options.ts";
 import { localAwsConfigFor } from "../cli/target.ts";
 import { sampleSqsEvent } from "../local-aws/sample-events.ts";
@@ -16,6 +18,7 @@ export const EVENT_SPEC = {
 Bodies are JSON-escaped correctly, whatever the key holds. The ARNs name the region \`up\` and \`invoke\` use
 (--region, else AWS_REGION, else us-east-1), like \`sam local generate-event sqs receive-message\`.`,
   flags: ["json-body", "out", "region", "account-id", "queue-name"],
+  positionals: "any",
 } as const satisfies CommandSpec<"json-body" | "out" | "region" | "account-id" | "queue-name">;
 
 export function eventCommand(argv: readonly string[]): Promise<number> {
@@ -39,7 +42,7 @@ export function eventCommand(argv: readonly string[]): Promise<number> {
     const event = sampleSqsEvent(kind, keys, origin, { jsonBody: values["json-body"] });
     const text = `${JSON.stringify(event, null, 2)}\n`;
     if (values.out) {
-      writeFileSync(values.out, text);
+      writeOut(values.out, text);
       process.stderr.write(
         `wrote ${values.out} (${keys.length} record${keys.length === 1 ? "" : "s"}, ${kind})\n`,
       );
@@ -48,4 +51,20 @@ export function eventCommand(argv: readonly string[]): Promise<number> {
     }
     return Promise.resolve(0);
   });
+}
+
+/** --out FILE: a folder, or a path whose folder is missing, is bad usage (exit 2), named as given. */
+function writeOut(path: string, text: string): void {
+  try {
+    writeFileSync(userPath(path), text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "EISDIR"
+        ? "it is a folder; give a file name"
+        : code === "ENOENT"
+          ? `no folder ${dirname(userPath(path))}`
+          : (error as Error).message;
+    throw new UsageError(`event: cannot write --out '${path}': ${reason}`);
+  }
 }

@@ -33,6 +33,7 @@ On a timeout, as SAM: nothing on stdout, "Function '<id>' timed out after N seco
     "config-env",
     ...DOCKER_ONLY_FLAGS,
   ],
+  positionals: 1,
   flagHelp: {
     "allow-prod":
       "allow a production ENV (from the environment, the template's defaults, --parameter-overrides or the env-vars file)",

@@ -14,6 +14,7 @@ parked ones (given up on after OUTBOX_MAX_ATTEMPTS failed attempts, or at once w
 them for good), with attempts and the last error. --redrive puts parked events back in line (all of them,
 or the ids given); the relay (the schedule, or the next delivery) then publishes them.`,
   flags: ["state", "limit", "redrive", ...TARGET_FLAGS, "json"],
+  positionals: "any",
   flagHelp: { redrive: "put parked events back (all when no EVENT_ID is given)" },
   exitCodes:
     "Exit codes: 0 done, 1 an id given to --redrive was not parked, 2 bad usage, 3 production refused.",

@@ -11,14 +11,14 @@ export const PROCESS_SPEC = {
   synopsis: "process KEY... [options]",
   description: "Runs the domain on each key, as the Lambda would, straight from the terminal.",
   flags: [...TARGET_FLAGS, "json"],
+  positionals: "any",
   exitCodes:
     "Exit codes: 0 all keys accepted, 1 a key was invalid or failed, 2 bad usage, 3 production refused.",
 } as const satisfies CommandSpec<(typeof TARGET_FLAGS)[number] | "json">;
 
 export function processCommand(argv: readonly string[]): Promise<number> {
   return runCommand(PROCESS_SPEC, argv, async (values, keys) => {
-    if (keys.length === 0)
-      throw new UsageError("process: give at least one KEY\nrun `devrunner process --help` for usage");
+    requireKeys(keys);
     recordLastCommand("process", argv);
     const { env, target } = resolveTarget(values);
     const output = createOutput(values.json);
@@ -30,4 +30,10 @@ export function processCommand(argv: readonly string[]): Promise<number> {
       await app.close();
     }
   });
+}
+
+/** `process` (and `watch process`) without a key is bad usage. */
+export function requireKeys(keys: readonly string[]): void {
+  if (keys.length === 0)
+    throw new UsageError("process: give at least one KEY\nrun `devrunner process --help` for usage");
 }

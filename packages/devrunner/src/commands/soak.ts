@@ -2,6 +2,7 @@ import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { discoverTemplate } from "../cli/sam-options.ts";
 import { userPath } from "../cli/paths.ts";
 import { commandEnvironment, embeddedDataDir, localAwsConfigFor } from "../cli/target.ts";
+import { loadTemplate } from "../local-aws/prepare.ts";
 import { runSoakCommand, soakLimits } from "../soak/command.ts";
 
 export const SOAK_SPEC = {
@@ -30,11 +31,14 @@ export function soakCommand(argv: readonly string[]): Promise<number> {
   return runCommand(SOAK_SPEC, argv, async (values) => {
     const limits = soakLimits(values);
     const env = commandEnvironment(values["env-file"] && userPath(values["env-file"]));
+    const template = discoverTemplate(values.template, env);
+    // Before a container starts: a template that cannot be read fails as every command's does.
+    loadTemplate(template.path, template.label);
     return runSoakCommand({
       ...limits,
       env,
       config: localAwsConfigFor(env),
-      templatePath: discoverTemplate(values.template, env).path,
+      templatePath: template.path,
       dataDir: embeddedDataDir(env),
       cpuHog: values["cpu-hog"],
       json: values.json,

@@ -1,5 +1,4 @@
-import { wholeNumber } from "../cli/args.ts";
-import { UsageError } from "../cli/errors.ts";
+import { portNumber } from "../cli/args.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { FUNCTION_FLAGS, resolveFunctionRequest } from "../cli/function-target.ts";
 import { functionLogs } from "../cli/print-invocation.ts";
@@ -27,11 +26,7 @@ The functions' logs go to stderr, a line per invocation to stdout. Ctrl-C stops 
 
 export function startLambdaCommand(argv: readonly string[]): Promise<number> {
   return runCommand(START_LAMBDA_SPEC, argv, async (values, positionals) => {
-    if (positionals.length > 0)
-      throw new UsageError(
-        `start-lambda serves every function of the template: no function name (got ${positionals.join(" ")})`,
-      );
-    const port = wholeNumber("--port", values.port);
+    const port = portNumber("--port", values.port);
     const request = resolveFunctionRequest("start-lambda", values, positionals);
     const api = await startLambdaApi({
       ...request,

@@ -1,4 +1,4 @@
-import { positiveSeconds, wholeNumber } from "../cli/args.ts";
+import { portNumber, positiveSeconds, visibilityTimeoutSeconds } from "../cli/args.ts";
 import { debugPort, describeInspector } from "../cli/debugger.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { FUNCTION_FLAGS, resolveFunctionRequest } from "../cli/function-target.ts";
@@ -39,33 +39,34 @@ what was in flight is delivered again then. A change to the function's sources r
 its warm environments: running invocations finish on the old code, the next message runs the new code; a
 build error is printed and the old code keeps serving (--no-reload turns this off).`,
   flags: UP_FLAGS,
-  exitCodes: "Exit codes: 0 stopped with Ctrl-C, 2 bad usage, 3 production refused.",
+  positionals: 1,
+  exitCodes: "Exit codes: 0 stopped with Ctrl-C, 2 bad usage (or the port is taken), 3 production refused.",
 } as const satisfies CommandSpec<(typeof UP_FLAGS)[number]>;
 
 export function upCommand(argv: readonly string[]): Promise<number> {
   // samconfig.toml as \`sam local start-lambda\` reads it: its region, env-vars, parameter overrides.
   const withConfig = withSamConfig(UP_SPEC, "local_start_lambda", argv, process.env);
   return runCommand(UP_SPEC, withConfig, async (values, positionals) => {
-    const port = wholeNumber("--port", values.port);
+    const port = portNumber("--port", values.port);
     const visibility = values["visibility-timeout"];
     const period = values["schedule-period"];
     const request = resolveFunctionRequest("up", values, positionals);
     const inspect = values.inspect === undefined ? undefined : debugPort("--inspect", values.inspect);
     const consolePort = values["console-port"];
-    const browserPort = consolePort === undefined ? undefined : wholeNumber("--console-port", consolePort);
+    const browserPort = consolePort === undefined ? undefined : portNumber("--console-port", consolePort);
     const monitor = values["no-console"] ? undefined : new FlowMonitor();
     const flow = await startLocalFlow({
       ...request,
       port,
       visibilityTimeoutSeconds:
-        visibility === undefined ? undefined : wholeNumber("--visibility-timeout", visibility),
+        visibility === undefined ? undefined : visibilityTimeoutSeconds("--visibility-timeout", visibility),
       ...(period === undefined
         ? {}
         : { schedulePeriodMs: positiveSeconds("--schedule-period", period) * 1000 }),
       logSink: teeLogs(functionLogs, monitor),
       onInvoke: monitor?.invocationStarted,
       onBatch: (outcome) => {
-        printBatch(outcome, flow.maxReceiveCount);
+        printBatch(outcome, flow);
         monitor?.batchDone(outcome);
       },
       onError: (error) => process.stderr.write(`event-source mapping: ${(error as Error).message}\n`),

@@ -15,7 +15,7 @@ import { invokePrepared } from "../local-aws/invoke.ts";
 import { createCustomResources, prepareFunction, type PreparedFunction } from "../local-aws/prepare.ts";
 import { openDevApp, type DevApp } from "../root.ts";
 import { INVOKE_SPEC } from "./invoke.ts";
-import { PROCESS_SPEC } from "./process.ts";
+import { PROCESS_SPEC, requireKeys } from "./process.ts";
 
 export type WatchState =
   | { kind: "process"; keys: string[]; json: boolean; app: DevApp; close(): Promise<void> }
@@ -36,6 +36,7 @@ export async function openWatchState(
 ): Promise<WatchState> {
   if (command === "process") {
     const { values, positionals } = parseCommand(PROCESS_SPEC, argv);
+    requireKeys(positionals);
     const { env, target } = resolveTarget(values);
     note(`target: ${describeTarget(target)}`);
     const app = await openDevApp({ target, env });

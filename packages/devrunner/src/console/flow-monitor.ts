@@ -2,6 +2,7 @@ import type { BatchOutcome, BatchStart } from "../local-aws/cloud/event-source-m
 import type { LocalFlow } from "../local-aws/flow.ts";
 import { formatReport, type LogOrigin } from "../local-aws/runtime/function-worker.ts";
 import { prettyLogLine, summariseBody, type LogLine } from "./log-lines.ts";
+import { setAsideByOriginalId, type SetAside } from "../local-aws/cloud/dead-letter-view.ts";
 
 /** How many invocations, and log lines per invocation, the console keeps. */
 const KEPT_INVOCATIONS = 50;
@@ -145,15 +146,9 @@ export class FlowMonitor {
   /** The messages the function set aside itself, by the id of the message they came in. */
   private deadLettersByOriginalId(): Map<string, { code: string | undefined }> {
     const dlq = this.flow?.deadLetterQueue;
-    const inspected = dlq ? this.flow?.cloud.server.inspectQueue(dlq.name) : undefined;
-    const found = new Map<string, { code: string | undefined }>();
-    if (!inspected) return found;
-    const { ready, delayed, inflight } = inspected.messages;
-    for (const message of [...ready, ...delayed, ...inflight.map((entry) => entry.message)]) {
-      const original = message.messageAttributes.originalMessageId?.StringValue;
-      if (original) found.set(original, { code: message.messageAttributes.failureCode?.StringValue });
-    }
-    return found;
+    return dlq && this.flow
+      ? setAsideByOriginalId(this.flow.cloud.server, dlq.name)
+      : new Map<string, SetAside>();
   }
 
   private flushPartial(requestId: string): void {

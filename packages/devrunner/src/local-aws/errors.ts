@@ -27,7 +27,9 @@ export type LocalAwsErrorCode =
   | "DEBUG_PORT_INVALID"
   | "DEBUG_PORT_IN_USE"
   /** start-lambda's port is taken. */
-  | "API_PORT_IN_USE";
+  | "API_PORT_IN_USE"
+  /** up's emulator port is taken. */
+  | "EMULATOR_PORT_IN_USE";
 
 /** The core's one error type: a stable code and a message that says what was wrong and where. */
 export class LocalAwsError extends Error {
@@ -54,6 +56,7 @@ const INPUT_ERRORS: ReadonlySet<LocalAwsErrorCode> = new Set([
   "DEBUG_PORT_INVALID",
   "DEBUG_PORT_IN_USE",
   "API_PORT_IN_USE",
+  "EMULATOR_PORT_IN_USE",
 ]);
 
 export function isInputError(error: LocalAwsError): boolean {

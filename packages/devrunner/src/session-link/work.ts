@@ -7,7 +7,7 @@ import type { Output } from "../cli/output.ts";
 import { runProcess } from "../cli/process-report.ts";
 import { DEFAULT_PGLITE_DIR, describeTarget, localAwsConfigFor, productionPolicy } from "../cli/target.ts";
 import { PROCESS_SPEC } from "../commands/process.ts";
-import { PUBLISH_SPEC } from "../commands/publish.ts";
+import { PUBLISH_SPEC, checkPublishKeys } from "../commands/publish.ts";
 import type { LocalAwsConfig } from "../local-aws/config.ts";
 import type { EmbeddedDatabaseServer } from "../local-aws/embedded/embedded-database.ts";
 import { hostEnvironmentName, refuseProduction } from "../local-aws/production.ts";
@@ -110,7 +110,11 @@ async function linkedPublish(
   publish: SessionHost["publish"],
 ): Promise<number | { declined: string }> {
   if (!publish) return { declined: "the session has no topic" };
-  const parsed = parseOrDecline(() => parseCommand(PUBLISH_SPEC, request.argv));
+  const parsed = parseOrDecline(() => {
+    const result = parseCommand(PUBLISH_SPEC, request.argv);
+    if (!result.values.help) checkPublishKeys(result.positionals);
+    return result;
+  });
   if ("declined" in parsed) return parsed;
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) return { declined: "not a plain publish run" };

@@ -55,7 +55,9 @@ export interface SoakRun extends SoakLimits {
  */
 export async function runSoakCommand(run: SoakRun): Promise<number> {
   const progress = (text: string): void => void process.stderr.write(`soak: ${text}\n`);
+  const interruption = releaseOnSignal(progress);
   const { database, release } = await soakDatabaseFor(run.env, progress);
+  interruption.holding(release);
   try {
     const report = await runSoak({
       config: run.config,
@@ -72,6 +74,42 @@ export async function runSoakCommand(run: SoakRun): Promise<number> {
     process.stdout.write(run.json ? `${JSON.stringify(report, null, 2)}\n` : formatSoakReport(report));
     return report.ok ? 0 : 1;
   } finally {
+    interruption.dispose();
     await release();
   }
+}
+
+/**
+ * Ctrl-C or SIGTERM mid-run: says so, lets go of the database (the container is removed, not left
+ * running) and exits 130 / 143. A signal while the container starts waits for it, to remove it too.
+ */
+function releaseOnSignal(progress: (text: string) => void): {
+  holding(release: () => Promise<void>): void;
+  dispose(): void;
+} {
+  let release: (() => Promise<void>) | undefined;
+  let signalled: NodeJS.Signals | undefined;
+  const stop = (signal: NodeJS.Signals): void => {
+    void (release ?? (() => Promise.resolve()))()
+      .catch((error: unknown) => progress(`could not release the database: ${(error as Error).message}`))
+      .finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) return;
+    signalled = signal;
+    progress(`stopping (${signal})${release ? "" : ": once the database has started"}`);
+    if (release) stop(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    holding: (held) => {
+      release = held;
+      if (signalled) stop(signalled);
+    },
+    dispose: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
 }

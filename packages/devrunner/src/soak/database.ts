@@ -39,7 +39,14 @@ export async function soakDatabaseFor(
   }
   note(`starting Postgres 17 (${postgresTestImage(env)})`);
   const container = await startPostgresContainer(env);
-  return { database: container, release: () => container.stop() };
+  note(`Postgres up on ${container.host}:${container.port}`);
+  return {
+    database: container,
+    release: async () => {
+      note(`removing the Postgres container (${container.host}:${container.port})`);
+      await container.stop();
+    },
+  };
 }
 
 /** The soak's own connections (the migration, the roles, the checks): two, straight to the database. */

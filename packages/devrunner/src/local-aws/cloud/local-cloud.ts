@@ -9,6 +9,7 @@ import {
   startSqsEmulator,
   type FauxqsServer,
 } from "@entity/adapters/sqs-emulator";
+import { LocalAwsError } from "../errors.ts";
 import { resolveTemplateValue, type SamTemplate } from "../template/sam-template.ts";
 
 /** An SQS client for the local emulator (explicit endpoint: its queue URLs name a host that need not resolve). */
@@ -59,10 +60,18 @@ export async function startLocalCloud(
   template: SamTemplate,
   options: LocalCloudOptions = {},
 ): Promise<LocalCloud> {
+  const port = options.port ?? 0;
   const { server, endpoint, region } = await startSqsEmulator({
-    port: options.port ?? 0,
+    port,
     region: options.region ?? EMULATOR_REGION,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    throw new LocalAwsError(
+      "EMULATOR_PORT_IN_USE",
+      `the emulator's port ${port} is in use (another \`devrunner up\`, or LocalStack?): pick another --port (0 picks a free one)`,
+      { cause: error },
+    );
   });
   const client = localSqsClient(endpoint, region);
   const queues = new Map<string, LocalQueue>();
