@@ -12,7 +12,7 @@ const HANDLER_SOURCE = "packages/lambda/src/batch-handler.ts";
 const HANDLER_LINE =
   readFileSync(join(repoRoot, HANDLER_SOURCE), "utf8")
     .split("\n")
-    .findIndex((line) => line.includes("const records = event.Records")) + 1;
+    .findIndex((line) => line.includes("logger.addContext(context)")) + 1;
 // One build for the file: the first command builds, the next finds it fresh.
 const buildDir = join(mkdtempSync(join(tmpdir(), "debugger-")), "build");
 

@@ -2,7 +2,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { migrations, type EntityDatabase } from "@entity/adapters";
-import { createTestDatabase, migratedTestDatabase, type TestDatabase } from "@entity/adapters/testing";
+import {
+  createTestDatabase,
+  migratedTestDatabase,
+  testPgClient,
+  type TestDatabase,
+} from "@entity/adapters/testing";
 import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolatedEnv, runCli } from "./testing/cli.ts";
@@ -161,10 +166,12 @@ describe("devrunner doctor against Postgres 17", () => {
         .replace("MaximumConcurrency: !Ref MaximumConcurrency", "MaximumConcurrency: 100000")
         .replace("\nOutputs:\n", `\n${relay}\nOutputs:\n`),
     );
+    // A session held open for the whole run (a pool's idle connection may be closed while doctor runs).
+    const held = await testPgClient(database.config);
     const result = await runCli(
       ["doctor", "EntityFunction", "-t", template, "--env-file", ownerEnv(database.name), "--json"],
       isolatedEnv(),
-    );
+    ).finally(() => held.end());
     expect(result.code).toBe(1);
     const budget = (JSON.parse(result.stdout) as Report).checks.find((entry) => entry.name === "budget")!;
     const details = budget.details as {
@@ -189,7 +196,7 @@ describe("devrunner doctor against Postgres 17", () => {
       superuserReservedConnections: Number(settings?.superuser),
       reservedConnections: Number(settings?.reserved),
     });
-    expect(details.capacity.inUse).toBeGreaterThanOrEqual(1); // this test's own owner connection
+    expect(details.capacity.inUse).toBeGreaterThanOrEqual(1); // the session held above
     const { capacity } = details;
     expect(details.left).toBe(
       capacity.maxConnections -
