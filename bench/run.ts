@@ -17,7 +17,7 @@ import {
 import { peakRss, progress, sample, timeCommand, type Sample } from "./measure.ts";
 import { barChart } from "./svg.ts";
 import { sameIoThroughput } from "./same-io-floor.ts";
-import { linkedProcess } from "./session-link.ts";
+import { linkedInvoke, linkedProcess } from "./session-link.ts";
 import { throughputFigure } from "./throughput.ts";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
@@ -176,6 +176,15 @@ record({
   target: "<= 300 ms",
   met: invoke.median <= 300,
 });
+const invokeLinked = await linkedInvoke({ node, cli, env: baseEnv, runs, envVars, eventFile });
+record({
+  figure: "devrunner invoke, through a running up",
+  value: invokeLinked,
+  unit: "ms",
+  baseline: nodeEmpty,
+  target: "report",
+  met: undefined,
+});
 
 // 4. watch: save -> result printed.
 progress("devrunner watch");
@@ -304,6 +313,7 @@ writeFileSync(
     loopBar("process KEY (running session)", processLinked),
     loopBar("process KEY (Postgres)", processPostgres),
     loopBar("invoke (built bundle)", invoke),
+    loopBar("invoke (running session)", invokeLinked),
     loopBar("watch: save -> result", watchDelay),
     loopBar("up: publish -> committed", upDelay),
     { label: "sam local invoke (with build)", ms: 20_000, reference: true },

@@ -7,6 +7,7 @@ import { printBatch, printFlowReady, printScheduledRun } from "../cli/print-flow
 import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
 import { startLocalFlow } from "../local-aws/flow.ts";
 import { FlowMonitor, openConsole, teeLogs } from "../console/index.ts";
+import { linkedInvoker, startedFunction } from "../session-link/invoke.ts";
 import { linkSession, servedDatabase, topicPublisher } from "../session-link/work.ts";
 
 export const UP_SPEC = {
@@ -83,6 +84,7 @@ export function upCommand(argv: readonly string[]): Promise<number> {
     const link = await linkSession(request.config, {
       ...(embedded ? { database: servedDatabase(embedded, request.dataDir) } : {}),
       publish: topicPublisher(flow.upState(process.pid)),
+      invoke: linkedInvoker(startedFunction(flow.prepared, request)),
     });
     printFlowReady(flow);
     await new Promise<void>((resolveStop) => {
