@@ -17,7 +17,7 @@ import {
 import { peakRss, progress, sample, timeCommand, type Sample } from "./measure.ts";
 import { barChart } from "./svg.ts";
 import { sameIoThroughput } from "./same-io-floor.ts";
-import { linkedProcess } from "./session-link.ts";
+import { linkedInvoke, linkedProcess } from "./session-link.ts";
 import { throughputFigure } from "./throughput.ts";
 import { upLoopFigures } from "./up-loop.ts";
 
@@ -177,6 +177,15 @@ record({
   target: "<= 300 ms",
   met: invoke.median <= 300,
 });
+const invokeLinked = await linkedInvoke({ node, cli, env: baseEnv, runs, envVars, eventFile });
+record({
+  figure: "devrunner invoke, through a running up",
+  value: invokeLinked,
+  unit: "ms",
+  baseline: nodeEmpty,
+  target: "report",
+  met: undefined,
+});
 
 // 4. watch: save -> result printed.
 progress("devrunner watch");
@@ -309,6 +318,7 @@ writeFileSync(
     loopBar("process KEY (running session)", processLinked),
     loopBar("process KEY (Postgres)", processPostgres),
     loopBar("invoke (built bundle)", invoke),
+    loopBar("invoke (running session)", invokeLinked),
     loopBar("watch: save -> result", watchDelay),
     loopBar("up: publish -> committed", upDelay),
     { label: "sam local invoke (with build)", ms: 20_000, reference: true },

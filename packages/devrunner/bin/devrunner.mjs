@@ -54,7 +54,7 @@ async function bundled() {
   return bundle;
 }
 
-// A running `up` or `watch` of this checkout takes `process` and `publish` over (src/session-link): no
+// A running `up` or `watch` of this checkout takes `process`, `publish` and `invoke` over (src/session-link): no
 // bundle to load, no database to open here.
 const linked = await handOff(process.argv[2]);
 if (linked !== undefined) {

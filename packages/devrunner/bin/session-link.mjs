@@ -1,6 +1,6 @@
-// The fast loop's link to a running session (`up`, `watch`) of the same checkout: `process` and `publish`
-// hand their work to it over a local socket instead of opening the embedded database themselves (the
-// session holds it open; PGlite's opening is most of a cold run). The client side, in plain JavaScript:
+// The fast loop's link to a running session (`up`, `watch`) of the same checkout: `process`, `publish`
+// and `invoke` hand their work to it over a local socket instead of opening the embedded database (and,
+// for invoke, building, migrating, starting an environment) themselves. The client side, in plain JavaScript:
 // the launcher loads it before anything else, and a .ts file would first load Node's type stripper
 // (about 60 ms of CPU). Types: session-link.d.mts; the server: src/session-link/.
 import { createHash } from "node:crypto";
@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 
-export const LINKED_COMMANDS = ["process", "publish"];
+export const LINKED_COMMANDS = ["process", "publish", "invoke"];
 
 /**
  * The session's socket, next to `up`'s state file (DEVRUNNER_UP_STATE, default .devrunner/up.json): a

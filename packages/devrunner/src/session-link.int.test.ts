@@ -1,9 +1,20 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isolatedEnv, startCli, type CliResult } from "./testing/cli.ts";
 
 const LAUNCHER = join(import.meta.dirname, "..", "bin", "devrunner.mjs");
+const LINKED_INVOKE = "run by the running session";
+const scratch = mkdtempSync(join(tmpdir(), "session-link-"));
+
+/** An SQS event for `key`, as `devrunner event sqs` writes it. */
+async function sqsEvent(key: string, env: Record<string, string>): Promise<string> {
+  const path = join(scratch, `${key}.json`);
+  writeFileSync(path, (await launch(["event", "sqs", key], env)).stdout);
+  return path;
+}
 
 /** The launcher, where a command is handed to a running session; from the sources when it runs itself. */
 function launch(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
@@ -55,7 +66,7 @@ describe("a running session takes linked commands", () => {
     expect(alone.stdout).toMatch(/^duplicate\s+LINKED_20220608T043249/m);
   });
 
-  it("publishes through up's topic and runs process on the embedded database up serves", async () => {
+  it("publishes through up's topic, runs process on the embedded database up serves, and invokes its function", async () => {
     const env = isolatedEnv();
     const up = startCli(["up", "--port", "0", "--parameter-overrides", "MaximumConcurrency=1"], env);
     try {
@@ -67,8 +78,53 @@ describe("a running session takes linked commands", () => {
       const processed = await launch(["process", "UP_LINKED_20220608T043249"], env);
       expect(processed.stderr).toContain("held by the running session");
       expect(processed.stdout).toMatch(/^duplicate\s+UP_LINKED_20220608T043249/m);
+
+      // invoke: up's function, build, database and queues, in a warm environment of the session.
+      const event = await sqsEvent("UP_INVOKED_20220608T043249", env);
+      const invoked = await launch(["invoke", "--event", event], env);
+      expect(invoked.stderr).toContain(LINKED_INVOKE);
+      expect(invoked.stderr).toMatch(/REPORT RequestId: [0-9a-f-]{36}\tDuration: /);
+      expect(invoked.stdout).toBe('{"batchItemFailures":[]}\n');
+      expect(invoked.code).toBe(0);
+      const written = await launch(["process", "UP_INVOKED_20220608T043249"], env);
+      expect(written.stdout).toMatch(/^duplicate\s+UP_INVOKED_20220608T043249/m);
+
+      // Another database: the command runs itself, with the same output and exit code.
+      const again = await sqsEvent("OWN_INVOKED_20220608T043249", env);
+      const own = await launch(["invoke", "--event", again, "--data-dir", join(scratch, "own")], env);
+      expect(own.stderr).not.toContain(LINKED_INVOKE);
+      expect(own.stderr).toMatch(/database: embedded PGlite/);
+      expect(own.stdout).toBe('{"batchItemFailures":[]}\n');
+      expect(own.code).toBe(0);
+      // What the command refuses (a missing event file) it says itself, with its exit code.
+      const missing = await launch(["invoke", "--event", join(scratch, "none.json")], env);
+      expect(missing.stderr).not.toContain(LINKED_INVOKE);
+      expect(missing.stderr).toMatch(/none\.json/);
+      expect(missing.code).toBe(2);
     } finally {
       await up.stop();
+    }
+  });
+
+  it("invokes through a watch invoke session, on the build it migrated for", async () => {
+    const env = isolatedEnv();
+    const event = await sqsEvent("WATCHED_INVOKE_20220608T043249", env);
+    const watch = startCli(["watch", "invoke", "--event", event], env);
+    try {
+      await watch.waitFor(/watching packages/, 60_000);
+      const linked = await launch(
+        ["invoke", "--event", await sqsEvent("LINKED_INVOKE_20220608T043249", env)],
+        env,
+      );
+      expect(linked.stderr).toContain(LINKED_INVOKE);
+      expect(linked.stdout).toBe('{"batchItemFailures":[]}\n');
+      expect(linked.code).toBe(0);
+      // --json as the command prints it: one document with the response and the report.
+      const json = await launch(["invoke", "--json", "--event", event], env);
+      expect(json.stderr).toContain(LINKED_INVOKE);
+      expect(JSON.parse(json.stdout)).toMatchObject({ status: "ok", response: { batchItemFailures: [] } });
+    } finally {
+      await watch.stop();
     }
   });
 });

@@ -9,6 +9,7 @@ import { untilStopped } from "../cli/signals.ts";
 import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
 import { startLocalFlow } from "../local-aws/flow.ts";
 import { FlowMonitor, openConsole, teeLogs } from "../console/index.ts";
+import { linkedInvoker, startedFunction } from "../session-link/invoke.ts";
 import { linkSession, servedDatabase, topicPublisher } from "../session-link/work.ts";
 
 const UP_FLAGS = [
@@ -93,6 +94,7 @@ export function upCommand(argv: readonly string[]): Promise<number> {
     const link = await linkSession(request.config, {
       ...(embedded ? { database: servedDatabase(embedded, request.dataDir) } : {}),
       publish: topicPublisher(flow.upState(process.pid)),
+      invoke: linkedInvoker(startedFunction(flow.prepared, request)),
     });
     printFlowReady(flow);
     await untilStopped();

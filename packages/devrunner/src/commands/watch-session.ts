@@ -10,7 +10,7 @@ import { functionLogs, printInvocation } from "../cli/print-invocation.ts";
 import { runProcess } from "../cli/process-report.ts";
 import { describeTarget, resolveTarget } from "../cli/target.ts";
 import type { LocalAwsConfig } from "../local-aws/config.ts";
-import { ensureBuilt } from "../local-aws/build.ts";
+import { builtStamp, ensureBuilt } from "../local-aws/build.ts";
 import { invokePrepared } from "../local-aws/invoke.ts";
 import { createCustomResources, prepareFunction, type PreparedFunction } from "../local-aws/prepare.ts";
 import { openDevApp, type DevApp } from "../root.ts";
@@ -25,6 +25,10 @@ export type WatchState =
       json: boolean;
       config: LocalAwsConfig;
       prepared: PreparedFunction;
+      templatePath: string;
+      dataDir: string;
+      /** The build its custom resources last ran for (linked invokes run only on it). */
+      migratedBuild: number | undefined;
       close(): Promise<void>;
     };
 
@@ -62,6 +66,9 @@ export async function openWatchState(
     json: values.json,
     config: request.config,
     prepared,
+    templatePath: request.templatePath,
+    dataDir: request.dataDir,
+    migratedBuild: builtStamp(prepared.template, prepared.definition.logicalId, request.config),
     close: () => prepared.close(),
   };
 }
@@ -75,7 +82,10 @@ export async function runOnce(state: WatchState): Promise<number> {
   const { prepared } = state;
   const { rebuilt } = await ensureBuilt(prepared.template, prepared.definition.logicalId, state.config, note);
   // New code may bring a migration: run the custom resources again, as a deploy of it would.
-  if (rebuilt) await createCustomResources(prepared, { note, logSink: functionLogs });
+  if (rebuilt) {
+    await createCustomResources(prepared, { note, logSink: functionLogs });
+    state.migratedBuild = builtStamp(prepared.template, prepared.definition.logicalId, state.config);
+  }
   const event = state.eventPath ? readJsonFile(state.eventPath, "event") : {};
   const report = await invokePrepared(prepared, event, functionLogs);
   return printInvocation(report, prepared, createOutput(state.json));

@@ -3,6 +3,7 @@ import { UsageError } from "../cli/errors.ts";
 import { helpText, type CommandSpec } from "../cli/flags.ts";
 import { untilStopped } from "../cli/signals.ts";
 import { rerunOnChange, watchSources } from "../cli/watcher.ts";
+import { linkWatchInvoke } from "../session-link/invoke.ts";
 import { linkWatchSession } from "../session-link/work.ts";
 
 export const WATCH_SPEC = {
@@ -23,7 +24,10 @@ export async function watchCommand(argv: readonly string[]): Promise<number> {
   const { command, rest } = commandToWatch(argv);
   const runner = await rerunOnChange(command, rest);
   await runner.run(`${command} ${rest.join(" ")}`);
-  const link = runner.state.kind === "process" ? await linkWatchSession(runner.state.app) : undefined;
+  const link =
+    runner.state.kind === "process"
+      ? await linkWatchSession(runner.state.app)
+      : await linkWatchInvoke(runner.state);
   const watcher = watchSources((reason) => void runner.run(reason));
   process.stderr.write("watching packages/*/src and template.yaml; Ctrl-C to stop\n");
   await untilStopped();

@@ -59,13 +59,7 @@ export async function ensureBuilt(
   const root = config.repositoryRoot;
   const { buildId, functionIds } = buildGroup(template, logicalId);
   const artifactsDir = join(config.buildDir, buildId);
-  const entries = functionIds.map((id) =>
-    join(artifactsDir, `${moduleOf(samFunction(template, id).handler)}.mjs`),
-  );
-  const newestSource = newestModification(SOURCES.map((path) => join(root, path)));
-  if (entries.every((entry) => existsSync(entry) && statSync(entry).mtimeMs >= newestSource)) {
-    return { artifactsDir, rebuilt: false };
-  }
+  if (builtStamp(template, logicalId, config) !== undefined) return { artifactsDir, rebuilt: false };
   const started = performance.now();
   await buildInto(template, logicalId, config, artifactsDir);
   const built = functionIds.length > 1 ? `${buildId} (with ${functionIds.slice(1).join(", ")})` : buildId;
@@ -98,6 +92,25 @@ export async function buildInto(
       `building ${buildId} failed:\n${failed.stderr || failed.stdout || failed.message}`,
     );
   }
+}
+
+/**
+ * When `logicalId`'s build group was last built (its oldest entry's modification time), or undefined when
+ * a source is newer than one of its entries (the next `ensureBuilt` rebuilds). No build.
+ */
+export function builtStamp(
+  template: SamTemplate,
+  logicalId: string,
+  config: Pick<LocalAwsConfig, "repositoryRoot" | "buildDir">,
+): number | undefined {
+  const { buildId, functionIds } = buildGroup(template, logicalId);
+  const entries = functionIds.map((id) =>
+    join(config.buildDir, buildId, `${moduleOf(samFunction(template, id).handler)}.mjs`),
+  );
+  if (!entries.every((entry) => existsSync(entry))) return undefined;
+  const newestSource = newestModification(SOURCES.map((path) => join(config.repositoryRoot, path)));
+  const oldestEntry = Math.min(...entries.map((entry) => statSync(entry).mtimeMs));
+  return oldestEntry >= newestSource ? oldestEntry : undefined;
 }
 
 function moduleOf(handler: string): string {

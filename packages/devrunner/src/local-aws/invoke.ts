@@ -46,9 +46,11 @@ export async function invokeFunction(options: InvokeOptions): Promise<Invocation
   try {
     // Its init (no I/O) starts once the environment is known, overlapping the embedded database's start
     // and the schema migration the function depends on.
-    const prepared = await prepareFunction({ ...options, functionWorker: worker });
+    // The devrunner's migration list is the bundle's here (both built from the sources of this moment):
+    // when the database already has every migration, the migration's environment is never started.
+    const prepared = await prepareFunction({ ...options, functionWorker: worker, checkSchemaFirst: true });
     try {
-      await createCustomResources(prepared, options);
+      await createCustomResources(prepared, { ...options, checkSchemaFirst: true });
       return { report: await invokePrepared(prepared, options.event, options.logSink, worker), prepared };
     } finally {
       await prepared.close();

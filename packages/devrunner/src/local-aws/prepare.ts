@@ -65,6 +65,11 @@ export interface PrepareOptions {
   readonly note: (text: string) => void;
   /** A prestarted execution environment for the function: configured, and its init begun, once its environment is known. */
   readonly functionWorker?: FunctionWorker;
+  /**
+   * The custom resources' execution environments are started only when they are created (`invoke`, which
+   * checks the schema first and mostly needs none); by default they start at once, overlapping the set-up.
+   */
+  readonly checkSchemaFirst?: boolean;
 }
 
 /**
@@ -80,7 +85,7 @@ export async function prepareFunction(options: PrepareOptions): Promise<Prepared
   noteArchitectureOnce(definition, options.note);
   const resources = customResourcesBefore(template, definition.logicalId);
   // Their execution environments start now: Node's start-up overlaps the build check and the database.
-  const resourceWorkers = resources.map(() => prestartResourceWorker());
+  const resourceWorkers = resources.map(() => prestartResourceWorker(options.checkSchemaFirst));
   const stopResourceWorkers = (): void => resourceWorkers.forEach(({ worker }) => worker.stop());
   try {
     return await prepareWithResources(options, template, definition, resources, resourceWorkers);
@@ -123,9 +128,11 @@ async function prepareWithResources(
       options.functionWorker.configure(workerSettings(definition, env));
       options.functionWorker.initialize();
     }
-    for (const { service, env: serviceEnv, worker } of customResources) {
-      worker.worker.configure(workerSettings(service, serviceEnv));
-      worker.worker.initialize();
+    if (!options.checkSchemaFirst) {
+      for (const { service, env: serviceEnv, worker } of customResources) {
+        worker.worker.configure(workerSettings(service, serviceEnv));
+        worker.worker.initialize();
+      }
     }
     if (embedded) {
       await embedded.ready;
@@ -234,10 +241,17 @@ async function startFunction(
  */
 export function createCustomResources(
   prepared: PreparedFunction,
-  output: { note: (text: string) => void; logSink: (chunk: Buffer) => void },
+  output: {
+    note: (text: string) => void;
+    logSink: (chunk: Buffer) => void;
+    /** See CustomResourceRunOptions.checkSchemaFirst. */
+    checkSchemaFirst?: boolean;
+  },
 ): Promise<void> {
   return runCustomResources(prepared.customResources, {
     region: prepared.env.AWS_REGION ?? "us-east-1",
-    ...output,
+    note: output.note,
+    logSink: output.logSink,
+    checkSchemaFirst: output.checkSchemaFirst ?? false,
   });
 }

@@ -21,6 +21,14 @@ export interface SessionHost {
   readonly database?: SessionDatabase;
   /** Publishes messages to its SNS topic (`up`), for `publish`; their message ids. */
   readonly publish?: (messages: readonly string[]) => Promise<readonly string[]>;
+  /** Runs `invoke` of the function it serves (see invoke.ts). */
+  readonly invoke?: LinkedInvoker;
+}
+
+/** Linked `invoke` runs of the function a session serves. */
+export interface LinkedInvoker {
+  run(request: LinkRequest, sink: LinkSink): Promise<number | { declined: string }>;
+  close(): void;
 }
 
 export interface SessionDatabase {
@@ -43,7 +51,11 @@ export async function linkSession(
   return (
     link && {
       socketPath: link.socketPath,
-      close: async () => (await link.close(), await host.database?.close()),
+      close: async () => {
+        await link.close();
+        host.invoke?.close();
+        await host.database?.close();
+      },
     }
   );
 }
@@ -67,6 +79,8 @@ export function linkHandler(host: SessionHost): LinkHandler {
   return async (request, sink) => {
     if (request.command === "process") return linkedProcess(request, sink, host.database);
     if (request.command === "publish") return linkedPublish(request, sink, host.publish);
+    if (request.command === "invoke")
+      return host.invoke ? host.invoke.run(request, sink) : { declined: "the session runs no function" };
     return { declined: `${request.command} is not taken over by a session` };
   };
 }
@@ -125,7 +139,7 @@ async function linkedPublish(
 }
 
 /** A command line the command itself would refuse: it runs there, to say so with its own exit code. */
-function parseOrDecline<T extends object>(parse: () => T): T | { declined: string } {
+export function parseOrDecline<T extends object>(parse: () => T): T | { declined: string } {
   try {
     return parse();
   } catch (error) {
@@ -133,7 +147,7 @@ function parseOrDecline<T extends object>(parse: () => T): T | { declined: strin
   }
 }
 
-function linkOutput(json: boolean, sink: LinkSink): Output {
+export function linkOutput(json: boolean, sink: LinkSink): Output {
   return {
     json,
     line: (text) => {

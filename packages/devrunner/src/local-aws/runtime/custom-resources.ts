@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { SamFunctionDefinition, SamTemplate } from "../template/sam-template.ts";
 import { LocalAwsError } from "../errors.ts";
 import { FunctionWorker, type InvocationResult } from "./function-worker.ts";
+import { currentSchemaReason, SCHEMA_MIGRATION_TYPE } from "./schema-check.ts";
 
 /** A custom resource of the template (`Custom::*`) that a function depends on, backed by a template function. */
 export interface CustomResourceDefinition {
@@ -30,11 +31,14 @@ export interface ResourceWorker {
   readonly logs: Buffer[];
 }
 
-/** Started now (Node's start-up overlaps the caller's set-up); the environment follows at the Create. */
-export function prestartResourceWorker(): ResourceWorker {
+/**
+ * Started now (Node's start-up overlaps the caller's set-up), or with `lazy` only at the Create (when
+ * the schema may turn out current and the environment not be needed at all).
+ */
+export function prestartResourceWorker(lazy = false): ResourceWorker {
   const logs: Buffer[] = [];
   const worker = new FunctionWorker({ logSink: (chunk) => logs.push(chunk) });
-  worker.prestart();
+  if (!lazy) worker.prestart();
   return { worker, logs };
 }
 
@@ -89,6 +93,12 @@ export interface CustomResourceRunOptions {
   readonly note: (text: string) => void;
   /** Where a failed resource function's logs go (a successful run's logs are dropped). */
   readonly logSink: (chunk: Buffer) => void;
+  /**
+   * Asks the database first whether the schema migration has anything to apply, and starts its function
+   * only when it has (or when the check cannot tell). Only where the devrunner's migration list is the
+   * bundle's, as in a one-shot `invoke` (a long-running session may hold an older list).
+   */
+  readonly checkSchemaFirst?: boolean;
 }
 
 /**
@@ -100,14 +110,42 @@ export async function runCustomResources(
   resources: readonly PreparedCustomResource[],
   options: CustomResourceRunOptions,
 ): Promise<void> {
-  if (resources.length === 0) return;
+  const toCreate: PreparedCustomResource[] = [];
+  for (const resource of resources) {
+    if (!(options.checkSchemaFirst && (await alreadyCurrent(resource, options)))) toCreate.push(resource);
+  }
+  if (toCreate.length === 0) return;
   const listener = await startResponseListener();
   const stackId = `arn:aws:cloudformation:${options.region}:123456789012:stack/devrunner-local/${randomUUID()}`;
   try {
-    for (const resource of resources) await create(resource, stackId, listener, options);
+    for (const resource of toCreate) await create(resource, stackId, listener, options);
   } finally {
     listener.close();
   }
+}
+
+/**
+ * A schema migration with nothing to apply answers SUCCESS after one read; that read, made here, spares
+ * starting its execution environment (most of an `invoke`'s cost). A schema behind still goes through
+ * the function.
+ */
+async function alreadyCurrent(
+  resource: PreparedCustomResource,
+  options: CustomResourceRunOptions,
+): Promise<boolean> {
+  if (resource.definition.type !== SCHEMA_MIGRATION_TYPE) return false;
+  const started = performance.now();
+  const reason = await currentSchemaReason(resource.env);
+  if (reason === undefined) return false;
+  resource.worker.worker.stop();
+  options.note(
+    `${describeResource(resource)}: SUCCESS in ${(performance.now() - started).toFixed(0)} ms: ${reason} (asked here: ${resource.service.logicalId} was not started)`,
+  );
+  return true;
+}
+
+function describeResource({ definition, service }: PreparedCustomResource): string {
+  return `${definition.logicalId} (${definition.type}, by ${service.logicalId})`;
 }
 
 async function create(
@@ -144,7 +182,7 @@ async function create(
   } finally {
     worker.stop();
   }
-  const what = `${definition.logicalId} (${definition.type}, by ${service.logicalId})`;
+  const what = describeResource(resource);
   // Its logs (from its start on) are shown only when it fails; a later run (watch) starts afresh.
   const shownLogs = logs.splice(0);
   const failure = (reason: string): LocalAwsError => {
