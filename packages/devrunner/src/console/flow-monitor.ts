@@ -1,6 +1,7 @@
 import type { BatchOutcome, BatchStart } from "../local-aws/cloud/event-source-mapping.ts";
 import type { LocalFlow } from "../local-aws/flow.ts";
 import { formatReport, type LogOrigin } from "../local-aws/runtime/function-worker.ts";
+import { mask } from "./masking.ts";
 import { prettyLogLine, summariseBody, type LogLine } from "./log-lines.ts";
 
 /** How many invocations, and log lines per invocation, the console keeps. */
@@ -89,7 +90,7 @@ export class FlowMonitor {
     if (!view) return;
     view.status = report.result.status;
     if (report.result.status === "error")
-      view.error = `${report.result.error.errorType}: ${report.result.error.errorMessage}`;
+      view.error = mask(`${report.result.error.errorType}: ${report.result.error.errorMessage}`) as string;
     view.report = {
       durationMs: report.durationMs,
       ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}),

@@ -1,7 +1,7 @@
 import type { LocalQueue } from "../local-aws/cloud/local-cloud.ts";
 import type { LocalFlow } from "../local-aws/flow.ts";
 import type { FlowMonitor } from "./flow-monitor.ts";
-import { maskText, summariseBody } from "./log-lines.ts";
+import { summariseBody } from "./log-lines.ts";
 import type { DatabaseSummary } from "./database-view.ts";
 
 const SHOWN_DEAD_LETTERS = 100;
@@ -74,10 +74,10 @@ function deadLetters(flow: LocalFlow): DeadLetterView[] {
     .map((message) => ({
       messageId: message.messageId,
       summary: summariseBody(message.body),
-      body: maskText(message.body.slice(0, 4000)),
+      body: message.body.slice(0, 4000),
       receiveCount: message.approximateReceiveCount,
       reasonCode: message.messageAttributes.failureCode?.StringValue,
-      reason: maskText(message.messageAttributes.failureReason?.StringValue ?? ""),
+      reason: message.messageAttributes.failureReason?.StringValue ?? "",
       sentAt: new Date(message.sentTimestamp).toISOString(),
     }));
 }

@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { DatabaseSummary, DatabaseView } from "./database-view.ts";
 import type { FlowMonitor } from "./flow-monitor.ts";
 import { flowSnapshot } from "./flow-snapshot.ts";
+import { mask } from "./masking.ts";
 
 /** Changes are sent at most this often (a burst of batches is one message). */
 const COALESCE_MS = 150;
@@ -79,7 +80,7 @@ export class LiveStream {
   }
 
   private snapshotText(): string {
-    return JSON.stringify(flowSnapshot(this.monitor, this.databaseSummary));
+    return JSON.stringify(mask(flowSnapshot(this.monitor, this.databaseSummary)));
   }
 
   private message(text: string): string {

@@ -2,7 +2,6 @@ import type { LocalFlow } from "../local-aws/flow.ts";
 import { MAX_KEYS, sampleKey, type ConsoleActions, type PublishRequest } from "./actions.ts";
 import { describe, type DatabaseView } from "./database-view.ts";
 import type { FlowMonitor } from "./flow-monitor.ts";
-import { maskValue } from "./log-lines.ts";
 
 export interface ApiContext {
   readonly monitor: FlowMonitor;
@@ -40,7 +39,7 @@ export async function apiRoute(
         const name = (url.searchParams.get("name") ?? "").trim();
         if (!name) return bad("give an entity name, e.g. MY_CRYPTIC_ENTITY_XXX_YYY");
         const entity = await context.database.entity(name);
-        return entity ? ok(maskValue(entity)) : notFound(`no entity named ${name}`);
+        return entity ? ok(entity) : notFound(`no entity named ${name}`);
       }
       case "GET /api/outbox":
         return ok({ events: await context.database.outbox() });

@@ -7,6 +7,7 @@ import { ConsoleActions } from "./actions.ts";
 import { DatabaseView, describe } from "./database-view.ts";
 import type { FlowMonitor } from "./flow-monitor.ts";
 import { LiveStream } from "./live-stream.ts";
+import { mask } from "./masking.ts";
 import { apiRoute, type ApiContext } from "./routes.ts";
 import { postRefusal, refusal, SECURITY_HEADERS, sessionToken } from "./safety.ts";
 
@@ -114,7 +115,8 @@ async function handle(
 function answer(response: ServerResponse, status: number, body: unknown): void {
   if (response.headersSent) return void response.end();
   response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  response.end(JSON.stringify(body));
+  // Every answer goes out masked, whatever route made it.
+  response.end(JSON.stringify(mask(body)));
 }
 
 async function readJson(request: IncomingMessage): Promise<unknown> {
