@@ -32,21 +32,28 @@ export class ConsoleActions {
     });
   }
 
-  /** Sends each key; returns the message ids, in order. */
-  async publish(request: PublishRequest): Promise<string[]> {
+  /**
+   * Sends each key in order, stopping at the first that fails: the message ids of those sent and,
+   * when one failed, why (the keys after it were not sent).
+   */
+  async publish(request: PublishRequest): Promise<{ messageIds: string[]; failure?: string }> {
     const topicArn = [...this.flow.cloud.topics.values()][0]?.arn;
     if (request.via === "sns" && !topicArn)
-      throw new Error("the template has no SNS topic: send to the queue");
-    const ids: string[] = [];
+      return { messageIds: [], failure: "the template has no SNS topic: send to the queue" };
+    const messageIds: string[] = [];
     for (const key of request.keys) {
       const body = request.jsonBody ? JSON.stringify({ entity: key }) : key;
-      const sent =
-        request.via === "sns"
-          ? await this.sns.send(new PublishCommand({ TopicArn: topicArn, Message: body }))
-          : await this.sqs.send(new SendMessageCommand({ QueueUrl: this.flow.queue.url, MessageBody: body }));
-      ids.push(sent.MessageId ?? "?");
+      try {
+        const sent =
+          request.via === "sns"
+            ? await this.sns.send(new PublishCommand({ TopicArn: topicArn, Message: body }))
+            : await this.sqs.send(new SendMessageCommand({ QueueUrl: this.flow.queue.url, MessageBody: body }));
+        messageIds.push(sent.MessageId ?? "?");
+      } catch (error) {
+        return { messageIds, failure: error instanceof Error ? error.message : String(error) };
+      }
     }
-    return ids;
+    return { messageIds };
   }
 
   /** Moves the dead-lettered messages with these ids (all of them when none is given) back to the queue. */

@@ -1,3 +1,4 @@
+import { StringDecoder } from "node:string_decoder";
 import type { BatchOutcome, BatchStart } from "../local-aws/cloud/event-source-mapping.ts";
 import type { LocalFlow } from "../local-aws/flow.ts";
 import { formatReport, type LogOrigin } from "../local-aws/runtime/function-worker.ts";
@@ -40,7 +41,8 @@ export type EnvironmentState = "cold" | "busy" | "idle";
 export class FlowMonitor {
   private readonly invocations = new Map<string, InvocationView>();
   private readonly environments: EnvironmentState[] = [];
-  private readonly partial = new Map<string, string>();
+  /** Per invocation and stream: the unfinished line, and a decoder holding a character split across chunks. */
+  private readonly partial = new Map<string, { text: string; decoder: StringDecoder }>();
   readonly otherLogs: LogLine[] = [];
   private flow: LocalFlow | undefined;
   private listener: () => void = () => undefined;
@@ -114,11 +116,10 @@ export class FlowMonitor {
   /** The function's output: split into lines, each kept with its invocation (or with the others). */
   readonly log = (chunk: Buffer, origin?: LogOrigin): void => {
     const key = `${origin?.requestId ?? ""}\n${origin?.stream ?? "stdout"}`;
-    const text = (this.partial.get(key) ?? "") + chunk.toString("utf8");
-    const lines = text.split("\n");
-    const rest = lines.pop() ?? "";
-    if (rest) this.partial.set(key, rest);
-    else this.partial.delete(key);
+    const partial = this.partial.get(key) ?? { text: "", decoder: new StringDecoder("utf8") };
+    const lines = (partial.text + partial.decoder.write(chunk)).split("\n");
+    partial.text = lines.pop() ?? "";
+    this.partial.set(key, partial);
     for (const line of lines) this.keepLine(line, origin);
     if (lines.length > 0) this.listener();
   };
@@ -160,8 +161,9 @@ export class FlowMonitor {
   private flushPartial(requestId: string): void {
     for (const stream of ["stdout", "stderr"] as const) {
       const key = `${requestId}\n${stream}`;
-      const rest = this.partial.get(key);
+      const partial = this.partial.get(key);
       this.partial.delete(key);
+      const rest = partial ? partial.text + partial.decoder.end() : "";
       if (rest) this.keepLine(rest, { requestId, stream });
     }
   }
