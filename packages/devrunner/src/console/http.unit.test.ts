@@ -1,10 +1,11 @@
+import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { FlowMonitor } from "./flow-monitor.ts";
 import { entityLookupName, methodRefusal, readJsonBody } from "./http.ts";
 import { partialPublish, publishRequest } from "./routes.ts";
 
-async function* chunks(...parts: (Buffer | string)[]): AsyncIterable<Buffer | string> {
-  for (const part of parts) yield part;
+function chunks(...parts: (Buffer | string)[]): AsyncIterable<Buffer | string> {
+  return Readable.from(parts, { objectMode: true });
 }
 
 /** A text as two chunks split inside its first multi-byte character. */
