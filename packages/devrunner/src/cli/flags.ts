@@ -155,10 +155,21 @@ export function parseCommand<F extends FlagName>(
     const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { values: parsed.values as FlagValues<F | "help">, positionals: parsed.positionals };
   } catch (error) {
+    const message = dashedValue(error as Error, argv) ?? (error as Error).message;
     throw new UsageError(
-      `${spec.name}: ${(error as Error).message.replace(/\. To specify a positional.*$/s, "")}\nrun \`devrunner ${spec.name} --help\` for usage`,
+      `${spec.name}: ${message.replace(/\. To specify a positional.*$/s, "")}\nrun \`devrunner ${spec.name} --help\` for usage`,
     );
   }
+}
+
+/** `--flag -1`: parseArgs' "argument is ambiguous" said plainly (a negative number is never a value here). */
+function dashedValue(error: Error, argv: readonly string[]): string | undefined {
+  const flag = /^Option '(--[\w-]+)' argument is ambiguous/.exec(error.message)?.[1];
+  const value = flag ? argv[argv.indexOf(flag) + 1] : undefined;
+  if (!flag || value === undefined) return undefined;
+  return /^-\d/.test(value)
+    ? `${flag} ${value}: a negative number is not a value ${flag} takes`
+    : `${flag} needs a value, and '${value}' is another option (${flag}=${value} passes it as the value)`;
 }
 
 /** --help, generated from the spec and the flags' definitions, so the two cannot drift. */

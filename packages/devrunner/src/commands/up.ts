@@ -6,7 +6,7 @@ import { functionLogs } from "../cli/print-invocation.ts";
 import { printBatch, printFlowReady, printScheduledRun } from "../cli/print-flow.ts";
 import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
 import { startLocalFlow } from "../local-aws/flow.ts";
-import { FlowMonitor, openConsole, teeLogs } from "../console/index.ts";
+import { consolePortFlag, FlowMonitor, openConsole, teeLogs } from "../console/index.ts";
 import { linkSession, servedDatabase, topicPublisher } from "../session-link/work.ts";
 
 export const UP_SPEC = {
@@ -42,13 +42,12 @@ From another terminal: \`devrunner publish KEY...\`, \`devrunner dlq [--redrive]
 export function upCommand(argv: readonly string[]): Promise<number> {
   return runCommand(UP_SPEC, argv, async (values, positionals) => {
     const port = wholeNumber("--port", values.port);
+    const browserPort = consolePortFlag(values);
     const visibility = values["visibility-timeout"];
     const period = values["schedule-period"];
     const request = resolveFunctionRequest("up", values, positionals);
     const inspect = values.inspect === undefined ? undefined : debugPort("--inspect", values.inspect);
-    const consolePort = values["console-port"];
-    const browserPort = consolePort === undefined ? undefined : wholeNumber("--console-port", consolePort);
-    const monitor = values["no-console"] ? undefined : new FlowMonitor();
+    const monitor = browserPort === null ? undefined : new FlowMonitor();
     const flow = await startLocalFlow({
       ...request,
       port,
@@ -76,7 +75,7 @@ export function upCommand(argv: readonly string[]): Promise<number> {
             },
           }),
     });
-    const browserConsole = monitor && (await openConsole(flow, monitor, browserPort));
+    const browserConsole = monitor && (await openConsole(flow, monitor, browserPort ?? undefined));
     writeUpState(request.config.stateFile, flow.upState(process.pid));
     if (browserConsole) process.stdout.write(`console ${browserConsole.url}\n`);
     const embedded = flow.prepared.embedded;
