@@ -136,6 +136,13 @@ export class FlowMonitor {
     }));
   }
 
+  /** The receive count a message had when the console last saw it delivered (the last 50 invocations). */
+  receiveCountOf(messageId: string): number | undefined {
+    for (const view of this.invocations.values())
+      for (const record of view.records) if (record.messageId === messageId) return record.receiveCount;
+    return undefined;
+  }
+
   environmentStates(): readonly EnvironmentState[] {
     return this.environments;
   }

@@ -101,11 +101,11 @@ function renderFlow() {
   $("#node-dlq .name").textContent = s.deadLetterQueue?.name ?? "(none)";
   setCounts($("#node-dlq"), {
     ...s.deadLetterQueue,
-    visible: s.deadLetters.length,
+    visible: s.deadLetters.total,
     maxReceiveCount: s.maxReceiveCount,
   });
   $("#node-queue").dataset.busy = String(s.queue.visible + s.queue.inFlight > 0);
-  $("#node-dlq").dataset.busy = String(s.deadLetters.length > 0);
+  $("#node-dlq").dataset.busy = String(s.deadLetters.total > 0);
 }
 
 const OUTCOME_TEXT = {
@@ -206,8 +206,14 @@ function logLine(line) {
   );
 }
 
+const UNKNOWN_RECEIVES =
+  "set aside by the function itself: the letter is a new message, and the console did not see how often the original was received";
+
 function renderDeadLetters() {
-  const rows = snapshot.deadLetters.map((letter) =>
+  const { total, shown } = snapshot.deadLetters;
+  $("#dlq-count").textContent =
+    total > shown.length ? `showing ${shown.length} of ${total}` : `${total} message(s)`;
+  const rows = shown.map((letter) =>
     h(
       "tr",
       { "data-message-id": letter.messageId },
@@ -221,7 +227,9 @@ function renderDeadLetters() {
         " ",
         letter.reason || `received ${letter.receiveCount} times without success`,
       ),
-      h("td", { class: "receives" }, letter.receiveCount),
+      letter.receiveCount === null
+        ? h("td", { class: "receives", title: UNKNOWN_RECEIVES }, "—")
+        : h("td", { class: "receives" }, letter.receiveCount),
       h(
         "td",
         {},
