@@ -63,7 +63,10 @@ export async function apiRoute(
       case "POST /api/redrive": {
         const ids = redriveIds(body);
         if (typeof ids === "string") return bad(ids);
-        return ok({ redriven: await context.actions.redrive(ids) });
+        const outcome = await context.actions.redrive(ids);
+        if ("missing" in outcome)
+          return notFound(`not in the dead-letter queue (nothing was redriven): ${outcome.missing.join(", ")}`);
+        return ok(outcome);
       }
       default:
         return notFound(`no ${route}`);
