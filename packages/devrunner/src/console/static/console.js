@@ -38,14 +38,27 @@ function say(where, text, failed = false) {
 }
 
 // ---- the live stream ----
+function onSnapshot(data) {
+  snapshot = JSON.parse(data);
+  render();
+}
+
+/** One stream for all the console's tabs (a shared worker owns it); a stream of its own without one. */
 function connect() {
+  if (typeof SharedWorker === "function") {
+    const worker = new SharedWorker("/console-worker.js", { name: "devrunner-console" });
+    worker.port.addEventListener("message", ({ data }) => {
+      if (data.state) setConnection(data.state);
+      if (data.snapshot) onSnapshot(data.snapshot);
+    });
+    worker.port.start();
+    addEventListener("pagehide", () => worker.port.postMessage("bye"));
+    return;
+  }
   const events = new EventSource("/api/events");
   events.addEventListener("open", () => setConnection("live"));
   events.addEventListener("error", () => setConnection("reconnecting"));
-  events.addEventListener("snapshot", (event) => {
-    snapshot = JSON.parse(event.data);
-    render();
-  });
+  events.addEventListener("snapshot", (event) => onSnapshot(event.data));
 }
 
 function setConnection(state) {
