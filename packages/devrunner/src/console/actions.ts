@@ -49,7 +49,9 @@ export class ConsoleActions {
         const sent =
           request.via === "sns"
             ? await this.sns.send(new PublishCommand({ TopicArn: topicArn, Message: body }))
-            : await this.sqs.send(new SendMessageCommand({ QueueUrl: this.flow.queue.url, MessageBody: body }));
+            : await this.sqs.send(
+                new SendMessageCommand({ QueueUrl: this.flow.queue.url, MessageBody: body }),
+              );
         messageIds.push(sent.MessageId ?? "?");
       } catch (error) {
         return { messageIds, failure: error instanceof Error ? error.message : String(error) };
@@ -63,7 +65,9 @@ export class ConsoleActions {
    * one redrive at a time (two at once would each hide the other's messages while receiving). Ids not
    * in the DLQ are refused before anything moves.
    */
-  redrive(messageIds: readonly string[] | undefined): Promise<{ redriven: string[] } | { missing: string[] }> {
+  redrive(
+    messageIds: readonly string[] | undefined,
+  ): Promise<{ redriven: string[] } | { missing: string[] }> {
     const run = this.redrives.then(() => this.redriveNow(messageIds));
     this.redrives = run.catch(() => undefined);
     return run;
@@ -79,7 +83,9 @@ export class ConsoleActions {
       return { redriven: letters.map((letter) => letter.messageId ?? "?") };
     }
     // Looked at in place (no receive), so a wrong id costs the others nothing.
-    const present = new Set(queuedMessages(this.flow.cloud.server, dlq.name).map((message) => message.messageId));
+    const present = new Set(
+      queuedMessages(this.flow.cloud.server, dlq.name).map((message) => message.messageId),
+    );
     const missing = messageIds.filter((id) => !present.has(id));
     if (missing.length > 0) return { missing };
     const redriven = await redriveDeadLetters(this.sqs, dlq.url, this.flow.queue.url, new Set(messageIds));

@@ -37,7 +37,8 @@ export function methodRefusal(method: string | undefined, path: string): HttpRef
   return { status: 405, error: `${method ?? "?"} ${path} is not allowed (${allow})`, allow };
 }
 
-export type BodyResult = { readonly ok: true; readonly value: unknown } | ({ readonly ok: false } & HttpRefusal);
+export type BodyResult =
+  { readonly ok: true; readonly value: unknown } | ({ readonly ok: false } & HttpRefusal);
 
 /** A JSON body (empty: `{}`): 413 over the limit, 400 when it is not JSON; decoded once (split characters stay whole). */
 export async function readJsonBody(

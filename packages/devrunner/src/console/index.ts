@@ -9,7 +9,10 @@ export { FlowMonitor } from "./flow-monitor.ts";
 export type { RunningConsole } from "./server.ts";
 
 /** The console's port from up's flags: undefined for the default, null for none (`--no-console`). */
-export function consolePortFlag(values: { "console-port"?: string; "no-console"?: boolean }): number | undefined | null {
+export function consolePortFlag(values: {
+  "console-port"?: string;
+  "no-console"?: boolean;
+}): number | undefined | null {
   const text = values["console-port"];
   if (values["no-console"]) {
     if (text !== undefined) throw new UsageError("--no-console and --console-port: give one or the other");

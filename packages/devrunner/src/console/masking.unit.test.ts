@@ -33,7 +33,11 @@ describe("mask: the one function every console answer goes through", () => {
     ["nested", { a: { dbPassword: "x", ok: 1 } }, { a: { dbPassword: H, ok: 1 } }],
     ["empty left as is", { token: "" }, { token: "" }],
     ["a JSON message field", { message: 'login {"password":"x"}' }, { message: `login {"password":"${H}"}` }],
-    ["an error text", { error: "connect postgres://u:p@h failed" }, { error: `connect postgres://u:${H}@h failed` }],
+    [
+      "an error text",
+      { error: "connect postgres://u:p@h failed" },
+      { error: `connect postgres://u:${H}@h failed` },
+    ],
   ])("object: %s", (_name, value, expected) => {
     expect(mask(value)).toEqual(expected);
   });

@@ -57,7 +57,8 @@ export async function apiRoute(
       case "POST /api/sample": {
         const key = sampleKey();
         const sent = await context.actions.publish({ keys: [key], via: "sns", jsonBody: false });
-        if (sent.failure) return { status: 502, body: { error: `the sample ${key} was not sent: ${sent.failure}` } };
+        if (sent.failure)
+          return { status: 502, body: { error: `the sample ${key} was not sent: ${sent.failure}` } };
         return ok({ key, messageId: sent.messageIds[0] });
       }
       case "POST /api/redrive": {
@@ -65,7 +66,9 @@ export async function apiRoute(
         if (typeof ids === "string") return bad(ids);
         const outcome = await context.actions.redrive(ids);
         if ("missing" in outcome)
-          return notFound(`not in the dead-letter queue (nothing was redriven): ${outcome.missing.join(", ")}`);
+          return notFound(
+            `not in the dead-letter queue (nothing was redriven): ${outcome.missing.join(", ")}`,
+          );
         return ok(outcome);
       }
       default:
