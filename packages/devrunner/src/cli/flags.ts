@@ -212,8 +212,9 @@ export function parseCommand<F extends FlagName>(
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
+    const message = dashedValue(error as Error, argv) ?? (error as Error).message;
     throw new UsageError(
-      `${spec.name}: ${(error as Error).message.replace(/\. To specify a positional.*$/s, "")}\nrun \`devrunner ${spec.name} --help\` for usage`,
+      `${spec.name}: ${message.replace(/\. To specify a positional.*$/s, "")}\nrun \`devrunner ${spec.name} --help\` for usage`,
     );
   }
   const allowed = spec.positionals ?? 0;
@@ -223,6 +224,16 @@ export function parseCommand<F extends FlagName>(
       `${spec.name}: unexpected argument${stray.length === 1 ? "" : "s"} ${stray.map((arg) => `'${arg}'`).join(" ")} (${spec.name} takes ${allowed === 0 ? "none" : `at most ${allowed}`})\nrun \`devrunner ${spec.name} --help\` for usage`,
     );
   return { values: parsed.values as FlagValues<F | "help">, positionals: parsed.positionals };
+}
+
+/** `--flag -1`: parseArgs' "argument is ambiguous" said plainly (a negative number is never a value here). */
+function dashedValue(error: Error, argv: readonly string[]): string | undefined {
+  const flag = /^Option '(--[\w-]+)' argument is ambiguous/.exec(error.message)?.[1];
+  const value = flag ? argv[argv.indexOf(flag) + 1] : undefined;
+  if (!flag || value === undefined) return undefined;
+  return /^-\d/.test(value)
+    ? `${flag} ${value}: a negative number is not a value ${flag} takes`
+    : `${flag} needs a value, and '${value}' is another option (${flag}=${value} passes it as the value)`;
 }
 
 /** --help, generated from the spec and the flags' definitions, so the two cannot drift. */

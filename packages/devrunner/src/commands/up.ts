@@ -8,7 +8,7 @@ import { printBatch, printFlowReady, printReload, printScheduledRun } from "../c
 import { untilStopped } from "../cli/signals.ts";
 import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
 import { startLocalFlow } from "../local-aws/flow.ts";
-import { FlowMonitor, openConsole, teeLogs } from "../console/index.ts";
+import { consolePortFlag, FlowMonitor, openConsole, teeLogs } from "../console/index.ts";
 import { linkedInvoker, startedFunction } from "../session-link/invoke.ts";
 import { linkSession, servedDatabase, topicPublisher } from "../session-link/work.ts";
 
@@ -49,13 +49,12 @@ export function upCommand(argv: readonly string[]): Promise<number> {
   const withConfig = withSamConfig(UP_SPEC, "local_start_lambda", argv, process.env);
   return runCommand(UP_SPEC, withConfig, async (values, positionals) => {
     const port = portNumber("--port", values.port);
+    const browserPort = consolePortFlag(values);
     const visibility = values["visibility-timeout"];
     const period = values["schedule-period"];
     const request = resolveFunctionRequest("up", values, positionals);
     const inspect = values.inspect === undefined ? undefined : debugPort("--inspect", values.inspect);
-    const consolePort = values["console-port"];
-    const browserPort = consolePort === undefined ? undefined : portNumber("--console-port", consolePort);
-    const monitor = values["no-console"] ? undefined : new FlowMonitor();
+    const monitor = browserPort === null ? undefined : new FlowMonitor();
     const flow = await startLocalFlow({
       ...request,
       port,
@@ -87,7 +86,7 @@ export function upCommand(argv: readonly string[]): Promise<number> {
       hotReload: !values["no-reload"],
       onReload: printReload,
     });
-    const browserConsole = monitor && (await openConsole(flow, monitor, browserPort));
+    const browserConsole = monitor && (await openConsole(flow, monitor, browserPort ?? undefined));
     writeUpState(request.config.stateFile, flow.upState(process.pid));
     if (browserConsole) process.stdout.write(`console ${browserConsole.url}\n`);
     const embedded = flow.prepared.embedded;

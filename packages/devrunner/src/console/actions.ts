@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { drainDeadLetters, redriveDeadLetters } from "../local-aws/cloud/dead-letters.ts";
 import { localSqsClient } from "../local-aws/cloud/local-cloud.ts";
 import type { LocalFlow } from "../local-aws/flow.ts";
+import { queuedMessages } from "@entity/adapters/sqs-emulator";
 
 /** At most this many keys per publish from the page. */
 export const MAX_KEYS = 100;
@@ -20,6 +21,7 @@ export class ConsoleActions {
   private readonly flow: LocalFlow;
   private readonly sqs;
   private readonly sns;
+  private redrives: Promise<unknown> = Promise.resolve();
 
   constructor(flow: LocalFlow) {
     this.flow = flow;
@@ -32,32 +34,62 @@ export class ConsoleActions {
     });
   }
 
-  /** Sends each key; returns the message ids, in order. */
-  async publish(request: PublishRequest): Promise<string[]> {
+  /**
+   * Sends each key in order, stopping at the first that fails: the message ids of those sent and,
+   * when one failed, why (the keys after it were not sent).
+   */
+  async publish(request: PublishRequest): Promise<{ messageIds: string[]; failure?: string }> {
     const topicArn = [...this.flow.cloud.topics.values()][0]?.arn;
     if (request.via === "sns" && !topicArn)
-      throw new Error("the template has no SNS topic: send to the queue");
-    const ids: string[] = [];
+      return { messageIds: [], failure: "the template has no SNS topic: send to the queue" };
+    const messageIds: string[] = [];
     for (const key of request.keys) {
       const body = request.jsonBody ? JSON.stringify({ entity: key }) : key;
-      const sent =
-        request.via === "sns"
-          ? await this.sns.send(new PublishCommand({ TopicArn: topicArn, Message: body }))
-          : await this.sqs.send(new SendMessageCommand({ QueueUrl: this.flow.queue.url, MessageBody: body }));
-      ids.push(sent.MessageId ?? "?");
+      try {
+        const sent =
+          request.via === "sns"
+            ? await this.sns.send(new PublishCommand({ TopicArn: topicArn, Message: body }))
+            : await this.sqs.send(
+                new SendMessageCommand({ QueueUrl: this.flow.queue.url, MessageBody: body }),
+              );
+        messageIds.push(sent.MessageId ?? "?");
+      } catch (error) {
+        return { messageIds, failure: error instanceof Error ? error.message : String(error) };
+      }
     }
-    return ids;
+    return { messageIds };
   }
 
-  /** Moves the dead-lettered messages with these ids (all of them when none is given) back to the queue. */
-  async redrive(messageIds: readonly string[] | undefined): Promise<string[]> {
+  /**
+   * Moves the dead-lettered messages with these ids (all of them when none is given) back to the queue,
+   * one redrive at a time (two at once would each hide the other's messages while receiving). Ids not
+   * in the DLQ are refused before anything moves.
+   */
+  redrive(
+    messageIds: readonly string[] | undefined,
+  ): Promise<{ redriven: string[] } | { missing: string[] }> {
+    const run = this.redrives.then(() => this.redriveNow(messageIds));
+    this.redrives = run.catch(() => undefined);
+    return run;
+  }
+
+  private async redriveNow(
+    messageIds: readonly string[] | undefined,
+  ): Promise<{ redriven: string[] } | { missing: string[] }> {
     const dlq = this.flow.deadLetterQueue;
     if (!dlq) throw new Error("the function's queue has no dead-letter queue in the template");
     if (messageIds === undefined) {
       const letters = await drainDeadLetters(this.sqs, dlq.url, this.flow.queue.url);
-      return letters.map((letter) => letter.messageId ?? "?");
+      return { redriven: letters.map((letter) => letter.messageId ?? "?") };
     }
-    return redriveDeadLetters(this.sqs, dlq.url, this.flow.queue.url, new Set(messageIds));
+    // Looked at in place (no receive), so a wrong id costs the others nothing.
+    const present = new Set(
+      queuedMessages(this.flow.cloud.server, dlq.name).map((message) => message.messageId),
+    );
+    const missing = messageIds.filter((id) => !present.has(id));
+    if (missing.length > 0) return { missing };
+    const redriven = await redriveDeadLetters(this.sqs, dlq.url, this.flow.queue.url, new Set(messageIds));
+    return { redriven };
   }
 
   close(): void {

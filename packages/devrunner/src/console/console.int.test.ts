@@ -70,6 +70,38 @@ describe("the local console in a browser", () => {
     },
   );
 
+  it("keeps working with 10 tabs open (one live stream per browser), answers 404 for a redrive of an unknown id", async () => {
+    // One context: its tabs share the browser's six connections per host, as a person's tabs do.
+    const context = await browser.newContext();
+    const pages: Page[] = [];
+    for (let tab = 0; tab < 10; tab += 1) {
+      const page = await context.newPage();
+      page.setDefaultTimeout(WAIT_MS);
+      await page.goto(consoleUrl);
+      await page.locator("#connection[data-state=live]").waitFor();
+      pages.push(page);
+    }
+    const last = pages[9]!;
+    // A full key looks up its entity's name.
+    await last.fill("#entity-name", GOOD_KEY);
+    await last.click("#entity-form button");
+    await last.locator("#entity-result .observations", { hasText: GOOD_KEY }).waitFor();
+    const token = await last.getAttribute('meta[name="console-token"]', "content");
+    const redrive = await last.evaluate(async (token) => {
+      const response = await fetch("/api/redrive", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-console-token": token },
+        body: JSON.stringify({ messageIds: ["no-such-message"] }),
+      });
+      return { status: response.status, body: (await response.json()) as { error: string } };
+    }, token!);
+    expect(redrive).toEqual({
+      status: 404,
+      body: { error: expect.stringContaining("no-such-message") as unknown },
+    });
+    await context.close();
+  });
+
   it("refuses another site's Host and Origin, and POSTs without the session token", async () => {
     const port = Number(new URL(consoleUrl).port);
     expect(await status(port, "GET", "/", { host: "attacker.example:80" })).toBe(403);
@@ -78,6 +110,8 @@ describe("the local console in a browser", () => {
     expect(await status(port, "POST", "/api/sample", json)).toBe(403);
     expect(await status(port, "POST", "/api/sample", { ...json, "x-console-token": "guess" })).toBe(403);
     expect(await status(port, "GET", "/api/outbox", {})).toBe(200);
+    expect(await status(port, "GET", "/api/publish", {})).toBe(405);
+    expect(await status(port, "HEAD", "/", {})).toBe(200);
   });
 });
 

@@ -1,6 +1,6 @@
 import { namesDatabase, parseDatabaseSettings } from "@entity/adapters/postgres";
 import type { EntityView, OutboxEntry } from "@entity/domain";
-import { maskText } from "./log-lines.ts";
+import { mask } from "./masking.ts";
 import { openDevApp, type DevApp } from "../root.ts";
 
 /** At most this many outbox events are listed (and counted). */
@@ -76,5 +76,5 @@ export class DatabaseView {
 
 /** An error for the page: its message, with any password in it masked. */
 export function describe(error: unknown): string {
-  return maskText(error instanceof Error ? error.message : String(error));
+  return mask(error instanceof Error ? error.message : String(error)) as string;
 }

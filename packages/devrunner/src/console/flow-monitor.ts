@@ -1,6 +1,8 @@
+import { StringDecoder } from "node:string_decoder";
 import type { BatchOutcome, BatchStart } from "../local-aws/cloud/event-source-mapping.ts";
 import type { LocalFlow } from "../local-aws/flow.ts";
 import { formatReport, type LogOrigin } from "../local-aws/runtime/function-worker.ts";
+import { mask } from "./masking.ts";
 import { prettyLogLine, summariseBody, type LogLine } from "./log-lines.ts";
 import { setAsideByOriginalId, type SetAside } from "../local-aws/cloud/dead-letter-view.ts";
 
@@ -40,7 +42,8 @@ export type EnvironmentState = "cold" | "busy" | "idle";
 export class FlowMonitor {
   private readonly invocations = new Map<string, InvocationView>();
   private readonly environments: EnvironmentState[] = [];
-  private readonly partial = new Map<string, string>();
+  /** Per invocation and stream: the unfinished line, and a decoder holding a character split across chunks. */
+  private readonly partial = new Map<string, { text: string; decoder: StringDecoder }>();
   readonly otherLogs: LogLine[] = [];
   private flow: LocalFlow | undefined;
   private listener: () => void = () => undefined;
@@ -90,7 +93,7 @@ export class FlowMonitor {
     if (!view) return;
     view.status = report.result.status;
     if (report.result.status === "error")
-      view.error = `${report.result.error.errorType}: ${report.result.error.errorMessage}`;
+      view.error = mask(`${report.result.error.errorType}: ${report.result.error.errorMessage}`) as string;
     view.report = {
       durationMs: report.durationMs,
       ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}),
@@ -114,11 +117,10 @@ export class FlowMonitor {
   /** The function's output: split into lines, each kept with its invocation (or with the others). */
   readonly log = (chunk: Buffer, origin?: LogOrigin): void => {
     const key = `${origin?.requestId ?? ""}\n${origin?.stream ?? "stdout"}`;
-    const text = (this.partial.get(key) ?? "") + chunk.toString("utf8");
-    const lines = text.split("\n");
-    const rest = lines.pop() ?? "";
-    if (rest) this.partial.set(key, rest);
-    else this.partial.delete(key);
+    const partial = this.partial.get(key) ?? { text: "", decoder: new StringDecoder("utf8") };
+    const lines = (partial.text + partial.decoder.write(chunk)).split("\n");
+    partial.text = lines.pop() ?? "";
+    this.partial.set(key, partial);
     for (const line of lines) this.keepLine(line, origin);
     if (lines.length > 0) this.listener();
   };
@@ -133,6 +135,13 @@ export class FlowMonitor {
       ...rest,
       logLines: logs.length,
     }));
+  }
+
+  /** The receive count a message had when the console last saw it delivered (the last 50 invocations). */
+  receiveCountOf(messageId: string): number | undefined {
+    for (const view of this.invocations.values())
+      for (const record of view.records) if (record.messageId === messageId) return record.receiveCount;
+    return undefined;
   }
 
   environmentStates(): readonly EnvironmentState[] {
@@ -154,8 +163,9 @@ export class FlowMonitor {
   private flushPartial(requestId: string): void {
     for (const stream of ["stdout", "stderr"] as const) {
       const key = `${requestId}\n${stream}`;
-      const rest = this.partial.get(key);
+      const partial = this.partial.get(key);
       this.partial.delete(key);
+      const rest = partial ? partial.text + partial.decoder.end() : "";
       if (rest) this.keepLine(rest, { requestId, stream });
     }
   }

@@ -1,7 +1,8 @@
 import type { LocalQueue } from "../local-aws/cloud/local-cloud.ts";
 import type { LocalFlow } from "../local-aws/flow.ts";
+import { queuedMessages, type QueuedMessage } from "@entity/adapters/sqs-emulator";
 import type { FlowMonitor } from "./flow-monitor.ts";
-import { maskText, summariseBody } from "./log-lines.ts";
+import { summariseBody } from "./log-lines.ts";
 import type { DatabaseSummary } from "./database-view.ts";
 
 const SHOWN_DEAD_LETTERS = 100;
@@ -17,9 +18,10 @@ export interface DeadLetterView {
   readonly messageId: string;
   readonly summary: string;
   readonly body: string;
-  readonly receiveCount: number;
+  /** null: set aside by the function, and the original message's count is not known. */
+  readonly receiveCount: number | null;
   readonly reasonCode: string | undefined;
-  readonly reason: string | undefined;
+  readonly reason: string;
   readonly sentAt: string;
 }
 
@@ -42,7 +44,7 @@ export function flowSnapshot(monitor: FlowMonitor, database: DatabaseSummary | u
     outbound: outbound ? queueCounts(flow, outbound) : null,
     deadLetterQueue: flow.deadLetterQueue ? queueCounts(flow, flow.deadLetterQueue) : null,
     maxReceiveCount: flow.maxReceiveCount,
-    deadLetters: deadLetters(flow),
+    deadLetters: deadLetters(flow, monitor),
     invocations: monitor.recentInvocations(),
     otherLogLines: monitor.otherLogs.length,
   };
@@ -64,20 +66,39 @@ function queueCounts(flow: LocalFlow, queue: LocalQueue): QueueCounts {
 }
 
 /** The dead-letter queue's messages, read without receiving them (their receive counts stay as they are). */
-function deadLetters(flow: LocalFlow): DeadLetterView[] {
+function deadLetters(flow: LocalFlow, monitor: FlowMonitor): DeadLetters {
   const dlq = flow.deadLetterQueue;
-  const inspected = dlq ? flow.cloud.server.inspectQueue(dlq.name) : undefined;
-  if (!inspected) return [];
-  const { ready, delayed, inflight } = inspected.messages;
-  return [...ready, ...delayed, ...inflight.map((entry) => entry.message)]
-    .slice(0, SHOWN_DEAD_LETTERS)
-    .map((message) => ({
+  const messages = dlq ? queuedMessages(flow.cloud.server, dlq.name) : [];
+  return deadLetterViews(messages, (messageId) => monitor.receiveCountOf(messageId));
+}
+
+export interface DeadLetters {
+  /** How many messages the DLQ holds (the list shows at most SHOWN_DEAD_LETTERS of them). */
+  readonly total: number;
+  readonly shown: DeadLetterView[];
+}
+
+/**
+ * The first SHOWN_DEAD_LETTERS letters and the real total. A letter the function set aside itself is
+ * a new message (its own receive count says nothing): it shows the original's count when the console
+ * saw it delivered, else none.
+ */
+export function deadLetterViews(
+  messages: readonly QueuedMessage[],
+  originalReceiveCount: (messageId: string) => number | undefined,
+): DeadLetters {
+  const shown = messages.slice(0, SHOWN_DEAD_LETTERS).map((message) => {
+    const attributes = message.messageAttributes;
+    const original = attributes.originalMessageId?.StringValue;
+    return {
       messageId: message.messageId,
       summary: summariseBody(message.body),
-      body: maskText(message.body.slice(0, 4000)),
-      receiveCount: message.approximateReceiveCount,
-      reasonCode: message.messageAttributes.failureCode?.StringValue,
-      reason: maskText(message.messageAttributes.failureReason?.StringValue ?? ""),
+      body: message.body.slice(0, 4000),
+      receiveCount: original ? (originalReceiveCount(original) ?? null) : message.approximateReceiveCount,
+      reasonCode: attributes.failureCode?.StringValue,
+      reason: attributes.failureReason?.StringValue ?? "",
       sentAt: new Date(message.sentTimestamp).toISOString(),
-    }));
+    };
+  });
+  return { total: messages.length, shown };
 }

@@ -1,3 +1,4 @@
+import { portNumber } from "../cli/args.ts";
 import { UsageError } from "../cli/errors.ts";
 import type { LocalFlow } from "../local-aws/flow.ts";
 import type { LogSink } from "../local-aws/runtime/function-worker.ts";
@@ -6,6 +7,20 @@ import { startConsole, type RunningConsole } from "./server.ts";
 
 export { FlowMonitor } from "./flow-monitor.ts";
 export type { RunningConsole } from "./server.ts";
+
+/** The console's port from up's flags: undefined for the default, null for none (`--no-console`). */
+export function consolePortFlag(values: {
+  "console-port"?: string;
+  "no-console"?: boolean;
+}): number | undefined | null {
+  const text = values["console-port"];
+  if (values["no-console"]) {
+    if (text !== undefined) throw new UsageError("--no-console and --console-port: give one or the other");
+    return null;
+  }
+  if (text === undefined) return undefined;
+  return portNumber("--console-port", text);
+}
 
 /** The function's output to the terminal, and to the console when there is one. */
 export function teeLogs(terminal: (chunk: Buffer) => void, monitor: FlowMonitor | undefined): LogSink {

@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { DatabaseSummary, DatabaseView } from "./database-view.ts";
 import type { FlowMonitor } from "./flow-monitor.ts";
 import { flowSnapshot } from "./flow-snapshot.ts";
+import { mask } from "./masking.ts";
 
 /** Changes are sent at most this often (a burst of batches is one message). */
 const COALESCE_MS = 150;
@@ -9,13 +10,53 @@ const COALESCE_MS = 150;
 const QUEUE_CHECK_MS = 1000;
 const DATABASE_CHECK_MS = 5000;
 const KEEPALIVE_MS = 15_000;
+/** A browser that has read nothing for this long is dropped (it reconnects when it reads again). */
+export const STALLED_MS = 30_000;
+
+/** What the stream needs of a response (a ServerResponse): writes that say when the buffer is full. */
+export type EventsResponse = Pick<ServerResponse, "write" | "end" | "once">;
+
+/**
+ * One browser's stream. When its buffer is full (it stopped reading), snapshots are not queued behind
+ * it: only the latest is kept and sent on 'drain'; one stalled longer than STALLED_MS is ended.
+ */
+export class EventsClient {
+  private readonly response: EventsResponse;
+  private latest: string | undefined;
+  private stalledSince: number | undefined;
+
+  constructor(response: EventsResponse) {
+    this.response = response;
+  }
+
+  /** Sends (or keeps for 'drain') a message; false when the client stalled too long and was ended. */
+  send(message: string, now: number = Date.now()): boolean {
+    if (this.stalledSince === undefined) {
+      if (this.response.write(message)) return true;
+      this.stalledSince = now;
+      this.response.once("drain", () => this.drained());
+      return true;
+    }
+    this.latest = message;
+    if (now - this.stalledSince <= STALLED_MS) return true;
+    this.response.end();
+    return false;
+  }
+
+  private drained(): void {
+    this.stalledSince = undefined;
+    const latest = this.latest;
+    this.latest = undefined;
+    if (latest !== undefined) this.send(latest);
+  }
+}
 
 /**
  * The page's one server-sent-events stream: the whole (small) snapshot, sent when it changed. The
  * server looks at its own in-process emulator for queue counts; the browsers never poll.
  */
 export class LiveStream {
-  private readonly clients = new Set<ServerResponse>();
+  private readonly clients = new Map<ServerResponse, EventsClient>();
   private readonly monitor: FlowMonitor;
   private readonly database: DatabaseView | undefined;
   private databaseSummary: DatabaseSummary | undefined;
@@ -31,7 +72,7 @@ export class LiveStream {
     this.timers.push(
       setInterval(() => this.schedule(), QUEUE_CHECK_MS),
       setInterval(() => void this.refreshDatabase(true), DATABASE_CHECK_MS),
-      setInterval(() => this.clients.forEach((client) => client.write(": keepalive\n\n")), KEEPALIVE_MS),
+      setInterval(() => this.sendAll(": keepalive\n\n"), KEEPALIVE_MS),
     );
     for (const timer of this.timers) timer.unref();
   }
@@ -41,16 +82,17 @@ export class LiveStream {
       "content-type": "text/event-stream; charset=utf-8",
       connection: "keep-alive",
     });
-    this.clients.add(response);
+    const client = new EventsClient(response);
+    this.clients.set(response, client);
     response.on("close", () => this.clients.delete(response));
-    response.write(this.message(this.snapshotText()));
+    client.send(this.message(this.snapshotText()));
     void this.refreshDatabase(true);
   }
 
   close(): void {
     for (const timer of this.timers) clearInterval(timer);
     clearTimeout(this.pending);
-    for (const client of this.clients) client.end();
+    for (const response of this.clients.keys()) response.end();
     this.clients.clear();
   }
 
@@ -71,15 +113,18 @@ export class LiveStream {
       const text = this.snapshotText();
       if (text !== this.lastSent) {
         this.lastSent = text;
-        const message = this.message(text);
-        for (const client of this.clients) client.write(message);
+        this.sendAll(this.message(text));
       }
       void this.refreshDatabase();
     }, COALESCE_MS);
   }
 
+  private sendAll(message: string): void {
+    for (const [response, client] of this.clients) if (!client.send(message)) this.clients.delete(response);
+  }
+
   private snapshotText(): string {
-    return JSON.stringify(flowSnapshot(this.monitor, this.databaseSummary));
+    return JSON.stringify(mask(flowSnapshot(this.monitor, this.databaseSummary)));
   }
 
   private message(text: string): string {

@@ -1,5 +1,6 @@
 // The function's output as the console shows it: Powertools' JSON lines taken apart (level, time,
 // message, the other fields), anything that looks like a secret masked first.
+import { mask } from "./masking.ts";
 
 export interface LogLine {
   readonly stream: "stdout" | "stderr";
@@ -12,8 +13,6 @@ export interface LogLine {
   readonly requestId?: string | undefined;
 }
 
-const SECRET_NAME = /pass(word|wd)?|secret|token|authori[sz]ation|api[-_]?key|credential|cookie|signature/i;
-const MASK = "[hidden]";
 /** Fields every Powertools line carries: noise in a list of one function's lines. */
 const ROUTINE_FIELDS = new Set([
   "level",
@@ -40,11 +39,11 @@ export function prettyLogLine(text: string, stream: "stdout" | "stderr"): LogLin
       // not JSON after all: shown as text
     }
   }
-  return { stream, level: undefined, time: undefined, message: maskText(trimmed), fields: undefined };
+  return { stream, level: undefined, time: undefined, message: mask(trimmed) as string, fields: undefined };
 }
 
 function fromJson(parsed: object, stream: "stdout" | "stderr"): LogLine {
-  const masked = maskValue(parsed) as Record<string, unknown>;
+  const masked = mask(parsed) as Record<string, unknown>;
   const fields: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(masked)) if (!ROUTINE_FIELDS.has(name)) fields[name] = value;
   const level = masked.level ?? masked.levelName;
@@ -57,27 +56,6 @@ function fromJson(parsed: object, stream: "stdout" | "stderr"): LogLine {
     message: typeof message === "string" ? message : "",
     fields: Object.keys(fields).length > 0 ? fields : undefined,
   };
-}
-
-/** A copy with every field whose name suggests a secret masked, and passwords in URLs masked. */
-export function maskValue(value: unknown, depth = 0): unknown {
-  if (typeof value === "string") return maskText(value);
-  if (value instanceof Date) return value.toISOString();
-  if (depth > 8 || value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((item) => maskValue(item, depth + 1));
-  return Object.fromEntries(
-    Object.entries(value).map(([name, field]) => [
-      name,
-      SECRET_NAME.test(name) && field !== null && field !== "" ? MASK : maskValue(field, depth + 1),
-    ]),
-  );
-}
-
-/** `scheme://user:password@host` -> `scheme://user:[hidden]@host`; `password=...` -> `password=[hidden]`. */
-export function maskText(text: string): string {
-  return text
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]+:)[^@/\s]+@/gi, `$1${MASK}@`)
-    .replace(/\b(pass(?:word|wd)?|secret|token|api[-_]?key)=([^\s&;]+)/gi, `$1=${MASK}`);
 }
 
 /** A record's body in one short line: an SNS envelope's message, a JSON body's entity, or the text. */

@@ -6,7 +6,9 @@ import type { LocalFlow } from "../local-aws/flow.ts";
 import { ConsoleActions } from "./actions.ts";
 import { DatabaseView, describe } from "./database-view.ts";
 import type { FlowMonitor } from "./flow-monitor.ts";
+import { methodRefusal, readJsonBody } from "./http.ts";
 import { LiveStream } from "./live-stream.ts";
+import { mask } from "./masking.ts";
 import { apiRoute, type ApiContext } from "./routes.ts";
 import { postRefusal, refusal, SECURITY_HEADERS, sessionToken } from "./safety.ts";
 
@@ -23,6 +25,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/console.js": { file: "console.js", type: "text/javascript; charset=utf-8" },
   "/console.css": { file: "console.css", type: "text/css; charset=utf-8" },
+  "/console-worker.js": { file: "console-worker.js", type: "text/javascript; charset=utf-8" },
 };
 
 export interface RunningConsole {
@@ -90,22 +93,29 @@ async function handle(
   const refused = refusal(request, server.port);
   if (refused) return answer(response, 403, { error: refused });
   const url = new URL(request.url ?? "/", "http://127.0.0.1");
+  const wrongMethod = methodRefusal(request.method, url.pathname);
+  if (wrongMethod) {
+    if (wrongMethod.allow) response.setHeader("allow", wrongMethod.allow);
+    return answer(response, wrongMethod.status, { error: wrongMethod.error });
+  }
   const asset = ASSETS[url.pathname];
-  if (request.method === "GET" && asset) {
+  if (asset) {
     let text = readFileSync(join(STATIC_DIR, asset.file), "utf8");
     if (asset.file === "index.html") text = text.replace("%SESSION_TOKEN%", server.token);
-    response.writeHead(200, { "content-type": asset.type });
-    response.end(text);
+    response.writeHead(200, { "content-type": asset.type, "content-length": Buffer.byteLength(text) });
+    // HEAD: the same headers, no body.
+    response.end(request.method === "HEAD" ? undefined : text);
     return;
   }
-  if (request.method === "GET" && url.pathname === "/api/events") return server.live.add(response);
+  if (url.pathname === "/api/events") return server.live.add(response);
+  let body: unknown;
   if (request.method === "POST") {
     const wrong = postRefusal(request, server.token);
     if (wrong) return answer(response, 403, { error: wrong });
-  } else if (request.method !== "GET") {
-    return answer(response, 405, { error: `${request.method} is not allowed` });
+    const read = await readJsonBody(request);
+    if (!read.ok) return answer(response, read.status, { error: read.error });
+    body = read.value;
   }
-  const body = request.method === "POST" ? await readJson(request) : undefined;
   const result = await apiRoute(request.method, url, body, server.context);
   if (request.method === "POST") void server.live.refreshDatabase(true);
   answer(response, result.status, result.body);
@@ -114,18 +124,6 @@ async function handle(
 function answer(response: ServerResponse, status: number, body: unknown): void {
   if (response.headersSent) return void response.end();
   response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  response.end(JSON.stringify(body));
-}
-
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  let text = "";
-  for await (const chunk of request) {
-    text += String(chunk);
-    if (text.length > 64 * 1024) throw new Error("the request body is over 64 KiB");
-  }
-  try {
-    return JSON.parse(text || "{}") as unknown;
-  } catch {
-    return undefined;
-  }
+  // Every answer goes out masked, whatever route made it.
+  response.end(JSON.stringify(mask(body)));
 }

@@ -56,7 +56,6 @@ export async function ensureBuilt(
   config: Pick<LocalAwsConfig, "repositoryRoot" | "buildDir">,
   note: (text: string) => void,
 ): Promise<BuiltFunctions> {
-  const root = config.repositoryRoot;
   const { buildId, functionIds } = buildGroup(template, logicalId);
   const artifactsDir = join(config.buildDir, buildId);
   if (builtStamp(template, logicalId, config) !== undefined) return { artifactsDir, rebuilt: false };

@@ -38,14 +38,27 @@ function say(where, text, failed = false) {
 }
 
 // ---- the live stream ----
+function onSnapshot(data) {
+  snapshot = JSON.parse(data);
+  render();
+}
+
+/** One stream for all the console's tabs (a shared worker owns it); a stream of its own without one. */
 function connect() {
+  if (typeof SharedWorker === "function") {
+    const worker = new SharedWorker("/console-worker.js", { name: "devrunner-console" });
+    worker.port.addEventListener("message", ({ data }) => {
+      if (data.state) setConnection(data.state);
+      if (data.snapshot) onSnapshot(data.snapshot);
+    });
+    worker.port.start();
+    addEventListener("pagehide", () => worker.port.postMessage("bye"));
+    return;
+  }
   const events = new EventSource("/api/events");
   events.addEventListener("open", () => setConnection("live"));
   events.addEventListener("error", () => setConnection("reconnecting"));
-  events.addEventListener("snapshot", (event) => {
-    snapshot = JSON.parse(event.data);
-    render();
-  });
+  events.addEventListener("snapshot", (event) => onSnapshot(event.data));
 }
 
 function setConnection(state) {
@@ -101,11 +114,11 @@ function renderFlow() {
   $("#node-dlq .name").textContent = s.deadLetterQueue?.name ?? "(none)";
   setCounts($("#node-dlq"), {
     ...s.deadLetterQueue,
-    visible: s.deadLetters.length,
+    visible: s.deadLetters.total,
     maxReceiveCount: s.maxReceiveCount,
   });
   $("#node-queue").dataset.busy = String(s.queue.visible + s.queue.inFlight > 0);
-  $("#node-dlq").dataset.busy = String(s.deadLetters.length > 0);
+  $("#node-dlq").dataset.busy = String(s.deadLetters.total > 0);
 }
 
 const OUTCOME_TEXT = {
@@ -206,8 +219,14 @@ function logLine(line) {
   );
 }
 
+const UNKNOWN_RECEIVES =
+  "set aside by the function itself: the letter is a new message, and the console did not see how often the original was received";
+
 function renderDeadLetters() {
-  const rows = snapshot.deadLetters.map((letter) =>
+  const { total, shown } = snapshot.deadLetters;
+  $("#dlq-count").textContent =
+    total > shown.length ? `showing ${shown.length} of ${total}` : `${total} message(s)`;
+  const rows = shown.map((letter) =>
     h(
       "tr",
       { "data-message-id": letter.messageId },
@@ -221,7 +240,9 @@ function renderDeadLetters() {
         " ",
         letter.reason || `received ${letter.receiveCount} times without success`,
       ),
-      h("td", { class: "receives" }, letter.receiveCount),
+      letter.receiveCount === null
+        ? h("td", { class: "receives", title: UNKNOWN_RECEIVES }, "—")
+        : h("td", { class: "receives" }, letter.receiveCount),
       h(
         "td",
         {},
