@@ -2,7 +2,7 @@ import { networkInterfaces } from "node:os";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
-import { ListQueuesCommand } from "@aws-sdk/client-sqs";
+import { ListQueuesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { emulatorSqsClient, queuedBodies, startSqsEmulator } from "./emulator.ts";
 
 function reachable(host: string, port: number): Promise<boolean> {
@@ -54,6 +54,23 @@ describe("the SQS emulator", () => {
       expect((await post({ origin: "http://127.0.0.1:9740" })).status).toBe(200);
       expect((await client.send(new ListQueuesCommand({}))).QueueUrls).toHaveLength(1);
       expect(queuedBodies(emulator.server, "guarded")).toHaveLength(2);
+    } finally {
+      client.destroy();
+      await emulator.server.stop();
+    }
+  });
+
+  it("takes every character SQS takes, those beyond the BMP (an emoji) included", async () => {
+    const emulator = await startSqsEmulator();
+    const client = emulatorSqsClient(emulator.endpoint);
+    try {
+      const { queueUrl } = emulator.server.createQueue("wide");
+      const body = "UNI_日本_💥_20220608T043249";
+      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      expect(queuedBodies(emulator.server, "wide")).toEqual([body]);
+      await expect(
+        client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "BAD_\u0001" })),
+      ).rejects.toThrow(/Invalid characters/);
     } finally {
       client.destroy();
       await emulator.server.stop();
