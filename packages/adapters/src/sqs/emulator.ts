@@ -34,8 +34,44 @@ export async function startSqsEmulator(
     defaultRegion: region,
     // fauxqs's SQLite persistence: queues and their messages kept in this folder between runs.
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    refuseRequest: foreignRequest,
   });
   return { server, endpoint: `http://127.0.0.1:${server.port}`, region };
+}
+
+/**
+ * Why a request did not come from this machine's own tools, if it did not. Listening on 127.0.0.1 keeps
+ * the network out, not a web page: a page may send a form POST (`Action=Publish...`) to 127.0.0.1 with no
+ * preflight, or reach it under its own name through DNS rebinding. The SDKs send no Origin and a local
+ * Host (the endpoint's, or a queue URL's `sqs.REGION.localhost`); a browser always names the page.
+ */
+export function foreignRequest(request: {
+  headers: Record<string, string | string[] | undefined>;
+}): string | undefined {
+  const host = String(request.headers.host ?? "");
+  if (!isLocalHostName(host.replace(/:\d+$/, "")))
+    return `refused: Host '${host}' is not this machine (the local emulator answers local tools only)`;
+  const origin = request.headers.origin;
+  if (origin !== undefined && !isLocalOrigin(String(origin)))
+    return `refused: a request from the web page '${String(origin)}' (the local emulator answers local tools only)`;
+  return undefined;
+}
+
+function isLocalHostName(name: string): boolean {
+  const host = name.toLowerCase();
+  return host === "127.0.0.1" || host === "[::1]" || host === "localhost" || host.endsWith(".localhost");
+}
+
+function isLocalOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (
+      (url.protocol === "http:" || url.protocol === "https:") &&
+      isLocalHostName(url.hostname === "::1" ? "[::1]" : url.hostname)
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** An SQS client for the emulator (or a proxy in front of it): its endpoint explicit, placeholder credentials. */

@@ -1,7 +1,7 @@
 // What makes a `sam local invoke` command line work here unchanged: SAM's template discovery, its config
 // file (samconfig.toml) and its Docker-only flags (accepted, with a note).
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { readTextFile } from "./args.ts";
 import { UsageError } from "./errors.ts";
@@ -21,15 +21,18 @@ export function discoverTemplate(
   flag: string,
   env: Readonly<Record<string, string | undefined>>,
   exists: (path: string) => boolean = existsSync,
+  /** The folder relative paths start from: the user's (a running session passes its client's). */
+  base?: string,
 ): { path: string; label: string } {
+  const at = (path: string): string => (base === undefined ? userPath(path) : resolve(base, path));
   const given = flag !== TEMPLATE_PLACEHOLDER ? flag : env.SAM_TEMPLATE_FILE?.trim() || undefined;
-  if (given) return { path: userPath(given), label: given };
-  const found = TEMPLATE_NAMES.find((name) => exists(userPath(name)));
+  if (given) return { path: at(given), label: given };
+  const found = TEMPLATE_NAMES.find((name) => exists(at(name)));
   if (!found)
     throw new UsageError(
-      `no template.yaml, template.yml or template.json in ${userPath(".")}: give one with --template (or SAM_TEMPLATE_FILE)`,
+      `no template.yaml, template.yml or template.json in ${at(".")}: give one with --template (or SAM_TEMPLATE_FILE)`,
     );
-  return { path: userPath(found), label: found };
+  return { path: at(found), label: found };
 }
 
 /** The flags that configure SAM's Docker containers: there is no container here, so they change nothing. */

@@ -1,16 +1,13 @@
 import { portNumber, positiveSeconds, visibilityTimeoutSeconds } from "../cli/args.ts";
-import { debugPort, describeInspector } from "../cli/debugger.ts";
+import { debugPort } from "../cli/debugger.ts";
 import { runCommand, type CommandSpec } from "../cli/flags.ts";
 import { FUNCTION_FLAGS, resolveFunctionRequest } from "../cli/function-target.ts";
-import { functionLogs } from "../cli/print-invocation.ts";
+import { printFlowReady } from "../cli/print-flow.ts";
 import { withSamConfig } from "../cli/sam-options.ts";
-import { printBatch, printFlowReady, printReload, printScheduledRun } from "../cli/print-flow.ts";
 import { untilStopped } from "../cli/signals.ts";
-import { removeUpState, writeUpState } from "../local-aws/cloud/state.ts";
-import { startLocalFlow } from "../local-aws/flow.ts";
-import { consolePortFlag, FlowMonitor, openConsole, teeLogs } from "../console/index.ts";
-import { linkedInvoker, startedFunction } from "../session-link/invoke.ts";
-import { linkSession, servedDatabase, topicPublisher } from "../session-link/work.ts";
+import { serveFlow, stopUp, upFlowOptions } from "../cli/up-session.ts";
+import { consolePortFlag, FlowMonitor } from "../console/index.ts";
+import { startLocalFlow, type LocalFlow } from "../local-aws/flow.ts";
 
 const UP_FLAGS = [
   "port",
@@ -48,66 +45,26 @@ export function upCommand(argv: readonly string[]): Promise<number> {
   // samconfig.toml as \`sam local start-lambda\` reads it: its region, env-vars, parameter overrides.
   const withConfig = withSamConfig(UP_SPEC, "local_start_lambda", argv, process.env);
   return runCommand(UP_SPEC, withConfig, async (values, positionals) => {
-    const port = portNumber("--port", values.port);
-    const browserPort = consolePortFlag(values);
+    const consolePort = consolePortFlag(values);
     const visibility = values["visibility-timeout"];
     const period = values["schedule-period"];
-    const request = resolveFunctionRequest("up", values, positionals);
-    const inspect = values.inspect === undefined ? undefined : debugPort("--inspect", values.inspect);
-    const monitor = browserPort === null ? undefined : new FlowMonitor();
-    const flow = await startLocalFlow({
-      ...request,
-      port,
+    const settings = {
+      port: portNumber("--port", values.port),
       visibilityTimeoutSeconds:
         visibility === undefined ? undefined : visibilityTimeoutSeconds("--visibility-timeout", visibility),
-      ...(period === undefined
-        ? {}
-        : { schedulePeriodMs: positiveSeconds("--schedule-period", period) * 1000 }),
-      logSink: teeLogs(functionLogs, monitor),
-      onInvoke: monitor?.invocationStarted,
-      onBatch: (outcome) => {
-        printBatch(outcome, flow);
-        monitor?.batchDone(outcome);
-      },
-      onError: (error) => process.stderr.write(`event-source mapping: ${(error as Error).message}\n`),
-      onScheduledRun: printScheduledRun,
-      note: (text) => void process.stderr.write(`${text}\n`),
-      ...(inspect === undefined
-        ? {}
-        : {
-            inspector: {
-              port: inspect,
-              onListening: (event, logicalId) =>
-                void process.stderr.write(`${describeInspector(event, logicalId)}\n`),
-            },
-          }),
-      keepMessagesIn: request.config.localCloudDir,
+      schedulePeriodMs:
+        period === undefined ? undefined : positiveSeconds("--schedule-period", period) * 1000,
+      inspectPort: values.inspect === undefined ? undefined : debugPort("--inspect", values.inspect),
       fresh: values.fresh,
       hotReload: !values["no-reload"],
-      onReload: printReload,
-    });
-    const browserConsole = monitor && (await openConsole(flow, monitor, browserPort ?? undefined));
-    writeUpState(request.config.stateFile, flow.upState(process.pid));
-    if (browserConsole) process.stdout.write(`console ${browserConsole.url}\n`);
-    const embedded = flow.prepared.embedded;
-    const link = await linkSession(request.config, {
-      ...(embedded ? { database: servedDatabase(embedded, request.dataDir) } : {}),
-      publish: topicPublisher(flow.upState(process.pid)),
-      invoke: linkedInvoker(startedFunction(flow.prepared, request)),
-    });
+    };
+    const request = resolveFunctionRequest("up", values, positionals);
+    const monitor = consolePort === null ? undefined : new FlowMonitor();
+    const flow: LocalFlow = await startLocalFlow(upFlowOptions(request, settings, monitor, () => flow));
+    const companions = await serveFlow(flow, request, monitor, consolePort ?? undefined);
     printFlowReady(flow);
     await untilStopped();
-    // A second Ctrl-C does not wait for anything.
-    process.once("SIGINT", () => process.exit(130));
-    process.stdout.write("stopping\n");
-    removeUpState(request.config.stateFile);
-    await browserConsole?.stop();
-    await link?.close();
-    const { interruptedInvocations, interruptedRecords } = await flow.stop();
-    if (interruptedInvocations > 0)
-      process.stdout.write(
-        `stopped ${interruptedInvocations} invocation(s) still running after 1 s; their ${interruptedRecords} record(s) are delivered again on the next \`up\`\n`,
-      );
+    await stopUp(flow, request, companions);
     return 0;
   });
 }

@@ -1,13 +1,14 @@
 // `invoke` through a running session (`up`, `watch invoke`): the session's build, database and local
 // cloud, and a warm execution environment of its own, when the client's command line gives the function
 // exactly the environment the session runs it with. Anything else is declined and runs in the client.
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { namesDatabase } from "@entity/adapters/postgres";
 import { parseParameterOverrides, readJsonFile } from "../cli/args.ts";
 import { parseCommand } from "../cli/flags.ts";
 import { recordLastCommand } from "../cli/last-command.ts";
 import { printInvocation } from "../cli/print-invocation.ts";
+import { DOCKER_ONLY_FLAGS, discoverTemplate } from "../cli/sam-options.ts";
 import { DEFAULT_PGLITE_DIR, productionPolicy } from "../cli/target.ts";
 import { INVOKE_SPEC } from "../commands/invoke.ts";
 import type { WatchState } from "../commands/watch-session.ts";
@@ -39,6 +40,16 @@ export interface SessionFunction {
 }
 
 type Declined = { declined: string };
+
+/** Flags whose effect is the client's own (its log file, SAM's config, its region or profile, Docker notes). */
+const OWN_RUN_FLAGS = [
+  "log-file",
+  "config-file",
+  "config-env",
+  "region",
+  "profile",
+  ...DOCKER_ONLY_FLAGS,
+] as const;
 
 /** Runs linked invokes one at a time in one warm environment (replaced when the build changes). */
 export function linkedInvoker(session: SessionFunction): LinkedInvoker {
@@ -104,9 +115,14 @@ function checkRequest(
     return { declined: "not a plain invoke" };
   if (values["env-file"] !== undefined || values["debug-port"] !== undefined)
     return { declined: "an env file or a debugger: the client's own run" };
+  // What the client would write or say besides the invocation (a log file, SAM's config, Docker notes).
+  const own = OWN_RUN_FLAGS.find((flag) => values[flag] !== undefined && values[flag] !== false);
+  if (own !== undefined) return { declined: `--${own}: the client's own run` };
   const base = env.INIT_CWD ?? request.cwd;
   const { prepared } = session;
-  if (resolve(base, values.template) !== session.templatePath) return { declined: "another template" };
+  const template = parseOrDecline(() => discoverTemplate(values.template, env, existsSync, base));
+  if ("declined" in template) return template;
+  if (template.path !== session.templatePath) return { declined: "another template" };
   if (statSync(session.templatePath).mtimeMs !== templateModified)
     return { declined: "the template changed since the session read it" };
   const build = builtStamp(prepared.template, prepared.definition.logicalId, session.config);
@@ -121,7 +137,7 @@ function checkRequest(
     const environment = resolveFunctionEnvironment({
       template: prepared.template,
       definition,
-      templateLabel: values.template,
+      templateLabel: template.label,
       parameterOverrides: parseParameterOverrides(values["parameter-overrides"]),
       envVars: envVarsPath
         ? validateEnvVarsFile(readJsonFile(envVarsPath, "env-vars file"), envVarsPath)
@@ -146,7 +162,10 @@ function checkRequest(
     const names = new Set([...Object.keys(wanted), ...Object.keys(prepared.env)]);
     const differs = [...names].find((name) => wanted[name] !== prepared.env[name]);
     if (differs !== undefined) return { declined: `another environment (${differs})` };
-    const event = values.event === undefined ? {} : readJsonFile(resolve(base, values.event), "event");
+    const event =
+      values.event === undefined || values["no-event"]
+        ? {}
+        : readJsonFile(resolve(base, values.event), "event");
     const warnings = environment.dropped.map(
       ({ name, section }) =>
         `warning: ${name} (from ${envVarsPath ?? "the env-vars file"}, "${section}") is not declared in ${definition.logicalId}'s Environment in the template: dropped, as SAM does (aws-sam-cli #6145)`,
