@@ -91,6 +91,10 @@ export function printReload(event: ReloadEvent): void {
     process.stdout.write(
       `reloaded (${event.reason}): built in ${event.buildMs.toFixed(0)} ms; the next message runs the new code\n`,
     );
+  else if (event.status === "warm")
+    process.stdout.write(
+      `new code warm: init ${event.initMs.toFixed(0)} ms, ${event.sinceChangeMs.toFixed(0)} ms after the change\n`,
+    );
   else
     process.stderr.write(
       `reload failed (${event.reason}); the previous build keeps serving:\n${event.error.message}\n`,

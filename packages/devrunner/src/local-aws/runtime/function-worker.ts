@@ -123,6 +123,11 @@ export class FunctionWorker {
     void this.start();
   }
 
+  /** Runs the init phase now (after `configure`) and resolves when it has ended, well or not. */
+  async warm(): Promise<void> {
+    await this.start();
+  }
+
   async invoke(event: unknown, requestId: string = randomUUID()): Promise<InvocationReport> {
     const running = this.run(event, requestId);
     this.running = running;
