@@ -14,6 +14,8 @@ export type ReloadEvent =
       readonly generation: number;
       /** From the change seen to the new environments started (their init runs from here). */
       readonly buildMs: number;
+      /** The build server's own share of `buildMs` (bundling and writing), when one built it. */
+      readonly bundlerMs?: number;
     }
   | {
       readonly status: "warm";
@@ -67,8 +69,9 @@ export function startHotReload(options: HotReloadOptions): HotReload {
     pool.prepare();
     generation += 1;
     const artifactsDir = join(generations, String(generation));
+    let bundlerMs: number | undefined;
     try {
-      if (server?.running) await server.build(artifactsDir);
+      if (server?.running) bundlerMs = await server.build(artifactsDir);
       else await buildInto(template, definition.logicalId, options.config, artifactsDir, aborting.signal);
     } catch (error) {
       rmSync(artifactsDir, { recursive: true, force: true });
@@ -79,7 +82,13 @@ export function startHotReload(options: HotReloadOptions): HotReload {
     const env = { ...options.env, LAMBDA_TASK_ROOT: artifactsDir, LAMBDA_RUNTIME_DIR: artifactsDir };
     const built = performance.now();
     const { retired, firstWarm } = pool.replace(workerSettings(definition, env));
-    onReload({ status: "reloaded", reason, generation, buildMs: built - started });
+    onReload({
+      status: "reloaded",
+      reason,
+      generation,
+      buildMs: built - started,
+      ...(bundlerMs === undefined ? {} : { bundlerMs }),
+    });
     const thisGeneration = generation;
     void firstWarm.then(() => {
       if (aborting.signal.aborted) return;

@@ -41,12 +41,13 @@ export class FunctionPool {
   }
 
   /**
-   * Starts the next environments' processes now, before their settings are known (a rebuild has begun):
-   * Node's start-up overlaps the build. The next `replace` uses them.
+   * Starts the first of the next environments' processes now, before its settings are known (a rebuild
+   * has begun): Node's start-up overlaps the build. Only the first: more would take the build's CPU on a
+   * busy machine; the others start in turn after it. The next `replace` uses them.
    */
   prepare(): void {
     this.spare ??= this.create(this.current.length);
-    for (const worker of this.spare) worker.prestart();
+    this.spare[0]?.prestart();
   }
 
   /**
