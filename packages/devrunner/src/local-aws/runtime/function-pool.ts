@@ -41,6 +41,21 @@ export class FunctionPool {
   }
 
   /**
+   * The environment poller `index` invokes next: its own when that is warm and idle; else, while the
+   * environments of a new build warm one after another, one that is warm and idle; else an idle one (its
+   * own unless another poller took it). Never one serving an invocation: there are as many as pollers.
+   */
+  workerFor(index: number): FunctionWorker {
+    const own = this.current[index]!;
+    if (own.warmAndIdle) return own;
+    return (
+      this.current.find((worker) => worker.warmAndIdle) ??
+      (own.busy ? this.current.find((worker) => !worker.busy) : undefined) ??
+      own
+    );
+  }
+
+  /**
    * Starts the first of the next environments' processes now, before its settings are known (a rebuild
    * has begun): Node's start-up overlaps the build. Only the first: more would take the build's CPU on a
    * busy machine; the others start in turn after it. The next `replace` uses them.
