@@ -19,9 +19,18 @@ import { barChart } from "./svg.ts";
 import { sameIoThroughput } from "./same-io-floor.ts";
 import { linkedInvoke, linkedProcess } from "./session-link.ts";
 import { throughputFigure } from "./throughput.ts";
-import { upLoopFigures } from "./up-loop.ts";
+import { saveToLiveFigure, upLoopFigures } from "./up-loop.ts";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    // --only up-loop: the hot reload's figure alone (save -> new code live), --runs times (default 5).
+    only: { type: "string" },
+    runs: { type: "string" },
+  },
+});
+if (values.only !== undefined && values.only !== "up-loop")
+  throw new Error(`--only: unknown scenario ${values.only} (known: up-loop)`);
 const quick = values.quick;
 const runs = quick ? 3 : 7;
 const root = resolve(import.meta.dirname, "..");
@@ -76,6 +85,24 @@ const baseEnv: NodeJS.ProcessEnv = {
 };
 for (const name of Object.keys(baseEnv))
   if (/^(DB_|DATABASE_URL|OUTBOUND_QUEUE_URL|DLQ_URL)/.test(name)) delete baseEnv[name];
+if (values.only === "up-loop") {
+  const envVars = join(scratch, "env.json");
+  writeFileSync(
+    envVars,
+    JSON.stringify({ EntityFunction: { ...container.env, DB_SECRET_ARN: "", LOG_LEVEL: "WARN" } }),
+  );
+  const runs = Number(values.runs ?? 5);
+  const figure = await saveToLiveFigure({ node, root, scratch, baseEnv, envVars, runs });
+  const { median, min, max } = figure.value as Sample;
+  console.log(
+    `${figure.figure}: ${median.toFixed(0)} ms (${min.toFixed(0)}-${max.toFixed(0)}, ${runs} runs), target ${figure.target}${figure.met ? "" : " MISSED"}; ${figure.note}`,
+  );
+  await db.destroy();
+  await container.stop();
+  rmSync(scratch, { recursive: true, force: true });
+  process.exit(0);
+}
+throw new Error(`--only: unknown scenario ${values.only} (known: up-loop)`);
 let keyNumber = 0;
 const freshKey = (prefix: string): string => `${prefix}_${(keyNumber += 1)}_20220608T043249`;
 

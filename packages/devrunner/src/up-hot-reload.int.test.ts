@@ -30,6 +30,7 @@ describe("hot reload in the local flow (up)", () => {
   it("runs the next message on the new code, lets a running invocation finish on the old, and keeps the old code on a build error", async () => {
     let logs = "";
     const reloads: ReloadEvent[] = [];
+    const warmed: ReloadEvent[] = [];
     const flow = await startLocalFlow({
       config: localAwsConfig(
         { ...process.env, DEVRUNNER_BUILD_DIR: join(scratch, "build") },
@@ -49,7 +50,7 @@ describe("hot reload in the local flow (up)", () => {
       },
       concurrency: 2,
       hotReload: true,
-      onReload: (event) => reloads.push(event),
+      onReload: (event) => (event.status === "warm" ? warmed : reloads).push(event),
       logSink: (chunk) => (logs += chunk.toString()),
     });
     const topic = [...flow.cloud.topics.values()][0]!.name;
@@ -69,6 +70,9 @@ describe("hot reload in the local flow (up)", () => {
       console.log(
         `reload: built and replaced in ${(reloads[0] as { buildMs: number }).buildMs.toFixed(0)} ms`,
       );
+      // Pre-warmed: the new code's init runs with no message waiting for it.
+      expect(await waitUntil(() => warmed.length > 0, 60_000)).toBe(true);
+      expect(warmed[0]).toMatchObject({ status: "warm", generation: 1 });
       publish("NEW_ENTITY_20220608T043249");
       expect(await logged(/code version 2 done: \S*NEW_ENTITY/)).toBe(true);
       // The held invocation is still running, on the old code, in its old environment; released, it ends there.

@@ -89,7 +89,11 @@ function summarise(body: string): string {
 export function printReload(event: ReloadEvent): void {
   if (event.status === "reloaded")
     process.stdout.write(
-      `reloaded (${event.reason}): built in ${event.buildMs.toFixed(0)} ms; the next message runs the new code\n`,
+      `reloaded (${event.reason}): built in ${event.buildMs.toFixed(0)} ms${event.bundlerMs === undefined ? "" : ` (bundler ${event.bundlerMs.toFixed(0)} ms)`}; the next message runs the new code\n`,
+    );
+  else if (event.status === "warm")
+    process.stdout.write(
+      `new code warm: init ${event.initMs.toFixed(0)} ms, ${event.sinceChangeMs.toFixed(0)} ms after the change\n`,
     );
   else
     process.stderr.write(

@@ -9,11 +9,12 @@ export interface BuildServer {
   /** False once it has stopped (then builds go through `make build-<Id>` again). */
   readonly running: boolean;
   /** Builds into `outdir`, a sibling of the staging folder it was started with. */
-  build(outdir: string): Promise<void>;
+  /** Resolves with the builder's own time (its bundler and writes), without the request's way there. */
+  build(outdir: string): Promise<number>;
   close(): void;
 }
 
-type Answer = { ok: true } | { ok: false; error: string };
+type Answer = { ok: true; ms?: number } | { ok: false; error: string };
 
 /**
  * The Makefile's `serve-build-<Id>` target, when it has one: a process that keeps its bundler's state
@@ -62,7 +63,7 @@ export function startBuildServer(root: string, buildId: string, stagingDir: stri
         if (!running) return reject(new LocalAwsError("BUILD_FAILED", `make ${target} is not running`));
         waiting.push((answer) =>
           answer.ok
-            ? resolve()
+            ? resolve(answer.ms ?? NaN)
             : reject(new LocalAwsError("BUILD_FAILED", `building ${buildId} failed:\n${answer.error}`)),
         );
         child.stdin.write(`${JSON.stringify({ outdir })}\n`);

@@ -14,6 +14,16 @@ export type ReloadEvent =
       readonly generation: number;
       /** From the change seen to the new environments started (their init runs from here). */
       readonly buildMs: number;
+      /** The build server's own share of `buildMs` (bundling and writing), when one built it. */
+      readonly bundlerMs?: number;
+    }
+  | {
+      readonly status: "warm";
+      readonly generation: number;
+      /** The first new environment's init, begun when the build ended. */
+      readonly initMs: number;
+      /** From the change seen to that environment ready for the next message. */
+      readonly sinceChangeMs: number;
     }
   | { readonly status: "failed"; readonly reason: string; readonly error: Error };
 
@@ -55,10 +65,13 @@ export function startHotReload(options: HotReloadOptions): HotReload {
 
   const buildOnce = async (reason: string): Promise<void> => {
     const started = performance.now();
+    // The next environments' processes start during the build (Node's start-up is not on the reload's path).
+    pool.prepare();
     generation += 1;
     const artifactsDir = join(generations, String(generation));
+    let bundlerMs: number | undefined;
     try {
-      if (server?.running) await server.build(artifactsDir);
+      if (server?.running) bundlerMs = await server.build(artifactsDir);
       else await buildInto(template, definition.logicalId, options.config, artifactsDir, aborting.signal);
     } catch (error) {
       rmSync(artifactsDir, { recursive: true, force: true });
@@ -67,11 +80,29 @@ export function startHotReload(options: HotReloadOptions): HotReload {
     }
     if (aborting.signal.aborted) return;
     const env = { ...options.env, LAMBDA_TASK_ROOT: artifactsDir, LAMBDA_RUNTIME_DIR: artifactsDir };
-    const replaced = pool.replace(workerSettings(definition, env));
-    onReload({ status: "reloaded", reason, generation, buildMs: performance.now() - started });
+    const built = performance.now();
+    const { retired, firstWarm } = pool.replace(workerSettings(definition, env));
+    onReload({
+      status: "reloaded",
+      reason,
+      generation,
+      buildMs: built - started,
+      ...(bundlerMs === undefined ? {} : { bundlerMs }),
+    });
+    const thisGeneration = generation;
+    void firstWarm.then(() => {
+      if (aborting.signal.aborted) return;
+      const now = performance.now();
+      onReload({
+        status: "warm",
+        generation: thisGeneration,
+        initMs: now - built,
+        sinceChangeMs: now - started,
+      });
+    });
     const previous = live;
     live = artifactsDir;
-    if (previous) void replaced.then(() => rmSync(previous, { recursive: true, force: true }));
+    if (previous) void retired.then(() => rmSync(previous, { recursive: true, force: true }));
   };
 
   const reload = (reason: string): Promise<void> => {
@@ -101,6 +132,15 @@ export function startHotReload(options: HotReloadOptions): HotReload {
   };
 }
 
+/**
+ * An editor's scratch file, not a source: vim's write probe `4913` (and `5036`, ...), its swap files
+ * (`.x.swp`, `.swo`, `.swx`), backups ending in `~`, emacs's `#x#` and `.#x` lock files, JetBrains'
+ * `x___jb_tmp___`. Saving through one of them ends with an event on the source itself.
+ */
+export function isEditorTemp(path: string): boolean {
+  return /(^|\/)(\d+|#[^/]*#|\.#[^/]*)$|\.sw[a-z]$|~$|___jb_(tmp|old)___$/.test(path);
+}
+
 /** Calls `onChange` (debounced 25 ms) when a file the build reads changes; tests do not count. */
 function watchSources(root: string, onChange: (reason: string) => void): FSWatcher[] {
   let timer: NodeJS.Timeout | undefined;
@@ -119,7 +159,8 @@ function watchSources(root: string, onChange: (reason: string) => void): FSWatch
     }
     watchers.push(
       watch(path, { recursive: true }, (_event, file) => {
-        if (!file || /(^|\/)(node_modules|dist|\.[^/]*)(\/|$)|\.test\.ts$/.test(file)) return;
+        if (!file || /(^|\/)(node_modules|dist|\.[^/]*)(\/|$)|\.test\.ts$/.test(file) || isEditorTemp(file))
+          return;
         changed(join(source, file));
       }),
     );

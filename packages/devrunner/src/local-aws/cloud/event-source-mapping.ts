@@ -48,7 +48,7 @@ export class LocalEventSourceMapping {
   private readonly loops: Promise<void>[] = [];
   private readonly settings: MappingSettings;
   private readonly client: SQSClient;
-  private readonly pool: Pick<FunctionPool, "workers" | "stop">;
+  private readonly pool: Pick<FunctionPool, "workers" | "workerFor" | "stop">;
   private readonly onBatch: (outcome: BatchOutcome) => void;
   private readonly onError: (error: unknown) => void;
   private readonly onInvoke: (start: BatchStart) => void;
@@ -57,7 +57,7 @@ export class LocalEventSourceMapping {
     settings: MappingSettings;
     client: SQSClient;
     /** The function's environments: a poller takes its own before each invocation. */
-    pool: Pick<FunctionPool, "workers" | "stop">;
+    pool: Pick<FunctionPool, "workers" | "workerFor" | "stop">;
     onBatch: (outcome: BatchOutcome) => void;
     onError: (error: unknown) => void;
     onInvoke?: ((start: BatchStart) => void) | undefined;
@@ -99,7 +99,7 @@ export class LocalEventSourceMapping {
         if (records.length === 0 || !this.running) continue;
         const requestId = randomUUID();
         this.onInvoke({ poller: index, records, requestId });
-        const report = await this.pool.workers[index]!.invoke(this.toEvent(records), requestId);
+        const report = await this.pool.workerFor(index).invoke(this.toEvent(records), requestId);
         if (this.killing && report.result.status !== "ok") {
           this.interrupted.interruptedInvocations += 1;
           this.interrupted.interruptedRecords += records.length;

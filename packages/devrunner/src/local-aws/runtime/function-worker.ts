@@ -100,6 +100,8 @@ export class FunctionWorker {
   /** Invocations whose end marker has not come through on both streams yet. */
   private readonly logEnds = new Map<string, { streams: number; done: () => void }>();
   private running: Promise<InvocationReport> | undefined;
+  /** Its init has ended well: an invocation starts at once. */
+  private initialized = false;
 
   /** Settings now, or later with `configure` (after `prestart`). */
   constructor(options: FunctionWorkerOptions) {
@@ -121,6 +123,20 @@ export class FunctionWorker {
   /** Runs the init phase now (after `configure`), so it overlaps the caller's work before the first invoke. */
   initialize(): void {
     void this.start();
+  }
+
+  /** Warm (init done) and serving no invocation. */
+  get warmAndIdle(): boolean {
+    return this.initialized && this.running === undefined;
+  }
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Runs the init phase now (after `configure`) and resolves when it has ended, well or not. */
+  async warm(): Promise<void> {
+    await this.start();
   }
 
   async invoke(event: unknown, requestId: string = randomUUID()): Promise<InvocationReport> {
@@ -227,6 +243,7 @@ export class FunctionWorker {
   }
 
   stop(): void {
+    this.initialized = false;
     this.forked?.kill("SIGKILL");
     this.forked = undefined;
     this.child?.kill("SIGKILL");
@@ -297,7 +314,10 @@ export class FunctionWorker {
         if (message.type !== "ready" && message.type !== "init-error") return;
         child.off("message", onMessage);
         this.initToReport = message.initDurationMs;
-        if (message.type === "ready") this.lastMaxRssKb = message.maxRssKb;
+        if (message.type === "ready") {
+          this.lastMaxRssKb = message.maxRssKb;
+          if (this.child === child) this.initialized = true;
+        }
         resolve(
           message.type === "ready"
             ? { initDurationMs: message.initDurationMs }
