@@ -4,7 +4,8 @@
 // Production code: what ships or runs for users. Tests, test support (testing/, contracts/), build scripts,
 // the benchmark and the soak (a load test that starts containers) are tooling.
 const PRODUCTION = "^packages/[^/]+/src/";
-const TOOLING = "(\\.test\\.ts$|/src/(testing|contracts)/|^packages/devrunner/src/(soak/|commands/soak\\.ts$))";
+const TOOLING =
+  "(\\.test\\.ts$|/src/(testing|contracts)/|^packages/devrunner/src/(soak/|commands/soak\\.ts$))";
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -72,7 +73,9 @@ module.exports = {
         "The devrunner's local-AWS core knows nothing of the CLI: no commands, no CLI helpers, no composition root.",
       severity: "error",
       from: { path: "^packages/devrunner/src/local-aws/" },
-      to: { path: "^packages/devrunner/src/(commands|cli|doctor|soak)/|^packages/devrunner/src/(cli|root)\\.ts$" },
+      to: {
+        path: "^packages/devrunner/src/(commands|cli|doctor|soak)/|^packages/devrunner/src/(cli|root)\\.ts$",
+      },
     },
     {
       name: "no-unresolvable",

@@ -92,7 +92,10 @@ describe("dependency rules (pnpm lint:deps)", () => {
     write("packages/devrunner/node_modules/dev-only/index.js", "exports.v = 1;\n");
     write("packages/devrunner/src/uses-dev.ts", 'import { v } from "dev-only";\nexport const u = v;\n');
     write("packages/devrunner/src/cli/output.ts", "export const o = 1;\n");
-    write("packages/devrunner/src/local-aws/flow.ts", 'import { o } from "../cli/output.ts";\nexport const f = o;\n');
+    write(
+      "packages/devrunner/src/local-aws/flow.ts",
+      'import { o } from "../cli/output.ts";\nexport const f = o;\n',
+    );
     const result = await cruise();
     expect(result.exitCode).not.toBe(0);
     for (const rule of [
