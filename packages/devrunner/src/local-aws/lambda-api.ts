@@ -10,7 +10,7 @@ import {
   type PrepareOptions,
 } from "./prepare.ts";
 import { workerBootEnvironment } from "./runtime/function-worker.ts";
-import { companionEnvironment, workerSettings } from "./runtime/runtime-environment.ts";
+import { companionContextOf, companionEnvironment, workerSettings } from "./runtime/runtime-environment.ts";
 import { WarmEnvironments } from "./runtime/warm-environments.ts";
 import { samFunction } from "./template/sam-template.ts";
 
@@ -108,17 +108,7 @@ async function warmEnvironments(
         : companionEnvironment(
             definition,
             (await ensureBuilt(template, logicalId, options.config, options.note)).artifactsDir,
-            {
-              template,
-              hostEnv: options.config.hostEnv,
-              region: options.config.region,
-              parameterOverrides: options.parameterOverrides,
-              functionEnv: prepared.env,
-              cloud: prepared.cloud,
-              envVars: options.envVars,
-              envVarsPath: options.envVarsPath,
-              note: options.note,
-            },
+            companionContextOf(template, prepared, options, options.note),
           );
     found.set(
       logicalId,

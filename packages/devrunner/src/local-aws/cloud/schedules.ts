@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ensureBuilt } from "../build.ts";
 import type { LocalAwsConfig } from "../config.ts";
 import type { PreparedFunction } from "../prepare.ts";
-import { companionEnvironment } from "../runtime/runtime-environment.ts";
+import { companionContextOf, companionEnvironment } from "../runtime/runtime-environment.ts";
 import type { EnvVarsFile } from "../template/function-environment.ts";
 import {
   resolveTemplateValue,
@@ -176,17 +176,11 @@ export async function startSchedules(
       continue;
     }
     const { artifactsDir } = await ensureBuilt(template, logicalId, options.config, note);
-    const env = companionEnvironment(schedule.definition, artifactsDir, {
-      template,
-      hostEnv: options.config.hostEnv,
-      region: options.config.region,
-      parameterOverrides: options.parameterOverrides,
-      functionEnv: prepared.env,
-      cloud: prepared.cloud,
-      envVars: options.envVars,
-      envVarsPath: options.envVarsPath,
-      note,
-    });
+    const env = companionEnvironment(
+      schedule.definition,
+      artifactsDir,
+      companionContextOf(template, prepared, options, note),
+    );
     const local = new LocalSchedule({
       schedule,
       env,

@@ -152,6 +152,29 @@ export interface CompanionContext extends EnvVarsFileContext {
   readonly cloud: LocalCloud | undefined;
 }
 
+/** The companions' context of a prepared function, from the options of whatever runs them beside it. */
+export function companionContextOf(
+  template: SamTemplate,
+  prepared: { readonly env: Readonly<Record<string, string>>; readonly cloud?: LocalCloud | undefined },
+  options: Partial<Omit<EnvVarsFileContext, "note">> & {
+    readonly config: { readonly hostEnv: CompanionContext["hostEnv"]; readonly region: string };
+    readonly parameterOverrides: Readonly<Record<string, string>>;
+  },
+  note: EnvVarsFileContext["note"],
+): CompanionContext {
+  return {
+    template,
+    hostEnv: options.config.hostEnv,
+    region: options.config.region,
+    parameterOverrides: options.parameterOverrides,
+    functionEnv: prepared.env,
+    cloud: prepared.cloud,
+    envVars: options.envVars,
+    envVarsPath: options.envVarsPath,
+    note,
+  };
+}
+
 /**
  * A function that runs beside the main one (its schema migration, its scheduled relay), from the same
  * build: its own template environment, the main function's database unless the env-vars file gives this
