@@ -3,6 +3,36 @@
 import { spawn, spawnSync } from "node:child_process";
 import { sample, timeCommand, type Sample } from "./measure.ts";
 
+/**
+ * Runs `work` while a devrunner session (`argv`) runs beside it: started, waited for until its output
+ * matches `ready`, and stopped with Ctrl-C afterwards (its embedded folder is then free for what is next).
+ */
+async function withSession<T>(
+  node: string,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  ready: { pattern: RegExp; withinMs: number },
+  work: () => Promise<T>,
+): Promise<T> {
+  const session = spawn(node, ["--", ...argv], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  session.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  session.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => session.once("exit", () => resolve()));
+  try {
+    const deadline = Date.now() + ready.withinMs;
+    while (!ready.pattern.test(output)) {
+      if (Date.now() > deadline || session.exitCode !== null)
+        throw new Error(`${argv[1]} did not start: ${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return await work();
+  } finally {
+    session.kill("SIGINT");
+    await exited;
+  }
+}
+
 export async function linkedProcess(options: {
   readonly node: string;
   readonly cli: string;
@@ -11,30 +41,11 @@ export async function linkedProcess(options: {
   readonly freshKey: () => string;
 }): Promise<Sample> {
   const { node, cli, env } = options;
-  const session = spawn(node, ["--", cli, "watch", "process", options.freshKey()], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  session.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  session.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => session.once("exit", () => resolve()));
-  try {
-    const deadline = Date.now() + 60_000;
-    while (!/watching packages/.test(output)) {
-      if (Date.now() > deadline || session.exitCode !== null)
-        throw new Error(`watch did not start: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  const watching = { pattern: /watching packages/, withinMs: 60_000 };
+  return withSession(node, [cli, "watch", "process", options.freshKey()], env, watching, async () => {
     await timeCommand(node, ["--", cli, "process", options.freshKey()], env);
-    return await sample(options.runs, () =>
-      timeCommand(node, ["--", cli, "process", options.freshKey()], env),
-    );
-  } finally {
-    session.kill("SIGINT");
-    // The embedded folder is free again for what runs next.
-    await exited;
-  }
+    return sample(options.runs, () => timeCommand(node, ["--", cli, "process", options.freshKey()], env));
+  });
 }
 
 /**
@@ -50,33 +61,21 @@ export async function linkedInvoke(options: {
   readonly eventFile: () => string;
 }): Promise<Sample> {
   const { node, cli, env, envVars } = options;
-  const session = spawn(node, ["--", cli, "up", "--port", "0", "--no-console", "--env-vars", envVars], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  session.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  session.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => session.once("exit", () => resolve()));
-  const invoke = (): Promise<number> =>
-    timeCommand(node, ["--", cli, "invoke", "--env-vars", envVars, "--event", options.eventFile()], env);
-  try {
-    const deadline = Date.now() + 90_000;
-    while (!/^ready:/m.test(output)) {
-      if (Date.now() > deadline || session.exitCode !== null) throw new Error(`up did not start: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  const invokeArgs = (): string[] => [
+    "--",
+    cli,
+    "invoke",
+    "--env-vars",
+    envVars,
+    "--event",
+    options.eventFile(),
+  ];
+  const up = [cli, "up", "--port", "0", "--no-console", "--env-vars", envVars];
+  return withSession(node, up, env, { pattern: /^ready:/m, withinMs: 90_000 }, async () => {
     // The first linked invoke starts the session's environment for them; it stays warm from here on.
-    const first = spawnSync(
-      node,
-      ["--", cli, "invoke", "--env-vars", envVars, "--event", options.eventFile()],
-      { env, encoding: "utf8" },
-    );
+    const first = spawnSync(node, invokeArgs(), { env, encoding: "utf8" });
     if (!first.stderr.includes("run by the running session"))
       throw new Error(`invoke was not handed to the session: ${first.stderr}`);
-    return await sample(options.runs, invoke);
-  } finally {
-    session.kill("SIGINT");
-    await exited;
-  }
+    return sample(options.runs, () => timeCommand(node, invokeArgs(), env));
+  });
 }
